@@ -1,0 +1,73 @@
+/**
+ * Composition of the parts every role needs: the database (migrated), the secret box, the repositories and the
+ * services. `main.ts` adds the HTTP server and/or the worker on top; tests call this directly.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config/config.js';
+import { openDatabase, type Db } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import { SecretBox } from './domain/secret-box.js';
+import { Authenticator, initRootKey } from './services/auth.js';
+import { createRepos, type ServiceDeps } from './services/deps.js';
+import { EventTypeService } from './services/event-types.js';
+import { TenancyService } from './services/tenancy.js';
+import { WebhookService } from './services/webhooks.js';
+import type { AppServices } from './http/types.js';
+
+export interface Core {
+  config: Config;
+  db: Db;
+  deps: ServiceDeps;
+  services: AppServices;
+  /** Set only on the very first start without HOOKLINE_ADMIN_KEY: the generated root key, to print once. */
+  generatedRootKey: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * The key that encrypts webhook secrets: HOOKLINE_ENCRYPTION_KEY, or a key file created on first start in the data
+ * directory (mode 0600). Processes sharing one PostgreSQL must share the key: set the variable there.
+ */
+export function loadEncryptionKey(config: Config): Buffer {
+  if (config.encryptionKey !== null) return config.encryptionKey;
+  const file = path.join(config.dataDir, 'encryption.key');
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  try {
+    fs.writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
+  return key;
+}
+
+export async function createCore(config: Config, opts: { now?: () => number } = {}): Promise<Core> {
+  const db = openDatabase(
+    config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url } : config.database,
+  );
+  try {
+    await migrateToLatest(db.kysely);
+    const repos = createRepos(db.kysely, db);
+    const deps: ServiceDeps = {
+      db,
+      repos,
+      secretBox: new SecretBox(loadEncryptionKey(config)),
+      config,
+      now: opts.now ?? Date.now,
+    };
+    const root = await initRootKey(repos, config.adminKey);
+    const services: AppServices = {
+      auth: new Authenticator(repos, root.hash),
+      tenancy: new TenancyService(deps),
+      webhooks: new WebhookService(deps),
+      eventTypes: new EventTypeService(deps),
+    };
+    return { config, db, deps, services, generatedRootKey: root.generatedKey, close: () => db.close() };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Opens the database the configuration names. Dialect differences are capability flags decided here, not `if
+ * (sqlite)` scattered through the code (Kysely's dialect adapters, pg-boss COMPATIBILITY_FLAGS).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export interface DbCapabilities {
+  /** `SELECT … FOR UPDATE SKIP LOCKED`: several workers may claim from one queue. */
+  skipLocked: boolean;
+  /** LISTEN/NOTIFY wakes workers in other processes; without it, wake-ups are in-process only. */
+  listenNotify: boolean;
+  /** The name of "position of a substring, 0 when absent": `strpos` on PostgreSQL, `instr` on SQLite. */
+  substringPositionFn: 'strpos' | 'instr';
+}
+
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: 'sqlite' | 'postgres';
+  capabilities: DbCapabilities;
+  /** A short description for logs, without credentials. */
+  describe: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** PostgreSQL only: a pool for LISTEN connections and raw queries; null on SQLite. */
+  pgPool: pg.Pool | null;
+}
+
+// int8 (bigint) columns hold epoch milliseconds and counters, all far below 2^53: read them as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize?: number };
+
+export function openDatabase(target: DatabaseTarget): Db {
+  if (target.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: target.poolSize ?? 10,
+      // Fail fast instead of hanging when the server is unreachable.
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30_000,
+    });
+    pool.on('error', () => {
+      // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+    });
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      kysely,
+      dialect: 'postgres',
+      capabilities: { skipLocked: true, listenNotify: true, substringPositionFn: 'strpos' },
+      describe: target.url.replace(/\/\/([^:@/]+):([^@/]*)@/, '//$1:****@'),
+      pgPool: pool,
+      async ping() {
+        await sql`select 1`.execute(kysely);
+      },
+      async close() {
+        await kysely.destroy();
+      },
+    };
+  }
+
+  if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
+  const sqlite = new SqliteDatabase(target.file);
+  // WAL lets readers proceed during writes; NORMAL sync is durable across process crashes (only an OS crash can
+  // lose the last transactions), which is the trade-off the embedded mode documents.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    kysely,
+    dialect: 'sqlite',
+    capabilities: { skipLocked: false, listenNotify: false, substringPositionFn: 'instr' },
+    describe: `sqlite:${target.file}`,
+    pgPool: null,
+    async ping() {
+      await sql`select 1`.execute(kysely);
+    },
+    async close() {
+      await kysely.destroy();
+    },
+  };
+}

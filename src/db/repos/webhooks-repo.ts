@@ -1,0 +1,131 @@
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { TenantScope } from '../../domain/principal.js';
+import type { DbCapabilities } from '../connect.js';
+import type { PageRequest } from '../paging.js';
+import type { Database, WebhooksTable, WebhookVersionsTable } from '../schema.js';
+
+export type WebhookRow = Selectable<WebhooksTable>;
+export type WebhookWithAccount = WebhookRow & { account_name: string | null };
+export type WebhookVersionRow = Selectable<WebhookVersionsTable>;
+
+export interface WebhookListFilter {
+  status?: string;
+  kind?: string;
+  /** Webhooks listing exactly this event type (or pattern) among their `eventTypes`. */
+  eventType?: string;
+  accountId?: string;
+  reference?: string;
+  createdAfter?: number;
+  createdBefore?: number;
+}
+
+/** Every method takes the caller's scope: tenant and mode always, account when the key is restricted to one. */
+export class WebhooksRepo {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly caps: DbCapabilities,
+  ) {}
+
+  private scoped(scope: TenantScope) {
+    let q = this.db
+      .selectFrom('webhooks')
+      .leftJoin('accounts', (j) =>
+        j.onRef('accounts.id', '=', 'webhooks.account_id').onRef('accounts.tenant_id', '=', 'webhooks.tenant_id'),
+      )
+      .selectAll('webhooks')
+      .select('accounts.name as account_name')
+      .where('webhooks.tenant_id', '=', scope.tenantId)
+      .where('webhooks.mode', '=', scope.mode);
+    if (scope.accountId !== null) q = q.where('webhooks.account_id', '=', scope.accountId);
+    return q;
+  }
+
+  async insert(row: WebhookRow): Promise<void> {
+    await this.db.insertInto('webhooks').values(row).execute();
+  }
+
+  async get(scope: TenantScope, id: string): Promise<WebhookWithAccount | undefined> {
+    return this.scoped(scope).where('webhooks.id', '=', id).executeTakeFirst();
+  }
+
+  /** Row lock for read-modify-write on PostgreSQL; SQLite serialises writers anyway. */
+  async getForUpdate(scope: TenantScope, id: string, lock: boolean): Promise<WebhookWithAccount | undefined> {
+    const q = this.scoped(scope).where('webhooks.id', '=', id);
+    return (lock ? q.forUpdate('webhooks') : q).executeTakeFirst();
+  }
+
+  async findByName(scope: TenantScope, name: string): Promise<{ id: string } | undefined> {
+    return this.db
+      .selectFrom('webhooks')
+      .select('id')
+      .where('tenant_id', '=', scope.tenantId)
+      .where('mode', '=', scope.mode)
+      .where('name', '=', name)
+      .executeTakeFirst();
+  }
+
+  async list(scope: TenantScope, filter: WebhookListFilter, page: PageRequest): Promise<WebhookWithAccount[]> {
+    let q = this.scoped(scope);
+    if (filter.status !== undefined) q = q.where('webhooks.status', '=', filter.status);
+    if (filter.kind !== undefined) q = q.where('webhooks.kind', '=', filter.kind);
+    if (filter.accountId !== undefined) q = q.where('webhooks.account_id', '=', filter.accountId);
+    if (filter.reference !== undefined) q = q.where('webhooks.reference', '=', filter.reference);
+    if (filter.createdAfter !== undefined) q = q.where('webhooks.created_at', '>=', filter.createdAfter);
+    if (filter.createdBefore !== undefined) q = q.where('webhooks.created_at', '<', filter.createdBefore);
+    if (filter.eventType !== undefined) {
+      // event_types is a JSON array of strings; an element match is the quoted string inside it. `instr` avoids LIKE
+      // wildcards.
+      const needle = JSON.stringify(filter.eventType);
+      q = q.where((eb) => eb(eb.fn(this.caps.substringPositionFn, ['webhooks.event_types', eb.val(needle)]), '>', 0));
+    }
+    if (page.cursor !== null) q = q.where('webhooks.id', '<', page.cursor);
+    return q
+      .orderBy('webhooks.id', 'desc')
+      .limit(page.limit + 1)
+      .execute();
+  }
+
+  async update(scope: TenantScope, id: string, patch: Updateable<WebhooksTable>): Promise<boolean> {
+    let q = this.db
+      .updateTable('webhooks')
+      .set(patch)
+      .where('tenant_id', '=', scope.tenantId)
+      .where('mode', '=', scope.mode)
+      .where('id', '=', id);
+    if (scope.accountId !== null) q = q.where('account_id', '=', scope.accountId);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async delete(scope: TenantScope, id: string): Promise<boolean> {
+    let q = this.db
+      .deleteFrom('webhooks')
+      .where('tenant_id', '=', scope.tenantId)
+      .where('mode', '=', scope.mode)
+      .where('id', '=', id);
+    if (scope.accountId !== null) q = q.where('account_id', '=', scope.accountId);
+    const res = await q.executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async insertVersion(row: WebhookVersionRow): Promise<void> {
+    await this.db.insertInto('webhook_versions').values(row).execute();
+  }
+
+  async listVersions(
+    tenantId: string,
+    webhookId: string,
+    opts: { limit: number; before: number | null },
+  ): Promise<WebhookVersionRow[]> {
+    let q = this.db
+      .selectFrom('webhook_versions')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('webhook_id', '=', webhookId);
+    if (opts.before !== null) q = q.where('version', '<', opts.before);
+    return q
+      .orderBy('version', 'desc')
+      .limit(opts.limit + 1)
+      .execute();
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Sends one webhook request and reports what happened, never throwing: the worker classifies a `SendResult`
+ * (`domain/outcome.ts`) instead of catching errors at each call site.
+ *
+ * - One undici `Agent` per connect timeout (in practice one): keep-alive pooling per origin, no pipelining (a slow
+ *   response must not hold up the next POST on the same socket), a cap on connections per origin.
+ * - Connect-time SSRF guard through `createGuardedLookup`; literal IPs never reach a lookup, so the URL is re-checked
+ *   with `checkTargetUrl` right before sending.
+ * - Redirects are not followed (undici's `request` only follows them through an interceptor we do not install).
+ * - `timeoutMs` bounds the whole exchange (connect, headers and body) with one abort signal; undici's own
+ *   headers/body timeouts are set to the same value as a backstop.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { LookupFunction } from 'node:net';
+import { Agent, errors as undiciErrors } from 'undici';
+import { coerceError } from '../domain/outcome.js';
+import { checkTargetUrl } from '../domain/url-policy.js';
+import { createGuardedLookup, findSsrfBlockedError } from './guarded-lookup.js';
+
+export interface SendRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  connectTimeoutMs?: number;
+  maxResponseBytes: number;
+}
+
+export interface SendResult {
+  outcome: 'response' | 'timeout' | 'connection_error' | 'ssrf_blocked' | 'invalid_target';
+  /**
+   * Set whenever a status line arrived, even if the body then timed out or broke (`outcome` is then not
+   * `response`); the attempt log wants it, but only `outcome: 'response'` means the exchange completed.
+   */
+  status: number | null;
+  reasonPhrase: string | null;
+  headers: Record<string, string>;
+  body: string | null;
+  bodyTruncated: boolean;
+  elapsedMs: number;
+  error: string | null;
+  /** Epoch ms. */
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface HttpSenderOptions {
+  allowPrivate: boolean;
+  maxConnectionsPerOrigin?: number;
+  userAgent: string;
+}
+
+/** undici's default; used when a request does not name its own. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 16;
+/** Idle sockets are closed before typical server keep-alive timeouts (Node's is 5 s) to avoid reset races. */
+const KEEP_ALIVE_TIMEOUT_MS = 4_000;
+const MAX_ERROR_LENGTH = 300;
+
+export class HttpSender {
+  private readonly allowPrivate: boolean;
+  private readonly userAgent: string;
+  private readonly connections: number;
+  private readonly lookup: LookupFunction;
+  /**
+   * undici fixes the connect timeout per dispatcher, not per request, so an Agent is kept per distinct value. Callers
+   * pass one configured value, so this normally holds a single Agent and all requests share its pools.
+   */
+  private readonly agents = new Map<number, Agent>();
+  private closed = false;
+
+  constructor(opts: HttpSenderOptions) {
+    this.allowPrivate = opts.allowPrivate;
+    this.userAgent = opts.userAgent;
+    this.connections = opts.maxConnectionsPerOrigin ?? DEFAULT_MAX_CONNECTIONS_PER_ORIGIN;
+    this.lookup = createGuardedLookup({ allowPrivate: opts.allowPrivate });
+  }
+
+  async send(req: SendRequest): Promise<SendResult> {
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    const result = (fields: Partial<SendResult> & Pick<SendResult, 'outcome'>): SendResult => ({
+      status: null,
+      reasonPhrase: null,
+      headers: {},
+      body: null,
+      bodyTruncated: false,
+      error: null,
+      ...fields,
+      elapsedMs: Math.round(performance.now() - t0),
+      startedAt,
+      finishedAt: Date.now(),
+    });
+
+    if (this.closed) return result({ outcome: 'connection_error', error: 'sender is closed' });
+    const policy = checkTargetUrl(req.url, { allowPrivate: this.allowPrivate });
+    if (!policy.ok) return result({ outcome: 'invalid_target', error: policy.reason });
+    const url = policy.url;
+
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`timed out after ${req.timeoutMs} ms`));
+    }, req.timeoutMs);
+
+    let status: number | null = null;
+    let headers: Record<string, string> = {};
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let bodyTruncated = false;
+    const partial = (): Partial<SendResult> => ({
+      status,
+      reasonPhrase: status === null ? null : (STATUS_CODES[status] ?? null),
+      headers,
+      body: status === null ? null : Buffer.concat(chunks).toString('utf8'),
+      bodyTruncated,
+    });
+
+    try {
+      const agent = this.agentFor(req.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+      const response = await agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers: this.withUserAgent(req.headers),
+        body: req.body,
+        signal: controller.signal,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      });
+      status = response.statusCode;
+      headers = flattenHeaders(response.headers);
+
+      for await (const chunk of response.body) {
+        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+        const room = req.maxResponseBytes - received;
+        if (buf.length > room) {
+          if (room > 0) chunks.push(buf.subarray(0, room));
+          received += Math.max(room, 0);
+          bodyTruncated = true;
+          // Stop reading: an endpoint must not make us buffer or wait for an unbounded body. This drops the socket
+          // rather than returning it to the pool, which is the price of not draining.
+          response.body.destroy();
+          break;
+        }
+        chunks.push(buf);
+        received += buf.length;
+      }
+      return result({ outcome: 'response', ...partial() });
+    } catch (err) {
+      return result({ ...partial(), ...classifyError(err, timedOut, req) });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const agents = [...this.agents.values()];
+    this.agents.clear();
+    // destroy, not close: close waits for in-flight requests, and a hung endpoint must not hold up shutdown.
+    await Promise.all(agents.map((agent) => agent.destroy()));
+  }
+
+  private agentFor(connectTimeoutMs: number): Agent {
+    let agent = this.agents.get(connectTimeoutMs);
+    if (agent === undefined) {
+      agent = new Agent({
+        connections: this.connections,
+        pipelining: 1,
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        connect: { lookup: this.lookup, timeout: connectTimeoutMs },
+      });
+      this.agents.set(connectTimeoutMs, agent);
+    }
+    return agent;
+  }
+
+  private withUserAgent(headers: Record<string, string>): Record<string, string> {
+    const hasUserAgent = Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent');
+    return hasUserAgent ? { ...headers } : { ...headers, 'user-agent': this.userAgent };
+  }
+}
+
+function classifyError(
+  err: unknown,
+  timedOut: boolean,
+  req: SendRequest,
+): Pick<SendResult, 'outcome' | 'error'> & Partial<SendResult> {
+  const blocked = findSsrfBlockedError(err);
+  if (blocked !== null) return { outcome: 'ssrf_blocked', error: blocked.message };
+  if (timedOut) return { outcome: 'timeout', error: `timed out after ${req.timeoutMs} ms` };
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return { outcome: 'timeout', error: `timed out after ${req.timeoutMs} ms` };
+  }
+  if (err instanceof undiciErrors.ConnectTimeoutError) {
+    // The endpoint never accepted the connection: unreachable rather than slow to answer.
+    return { outcome: 'connection_error', error: shortError(err) };
+  }
+  if (err instanceof undiciErrors.InvalidArgumentError) {
+    // Our request itself is unsendable (e.g. a custom header value with a newline): retrying cannot help.
+    return { outcome: 'invalid_target', error: shortError(err), status: null, body: null };
+  }
+  return { outcome: 'connection_error', error: shortError(err) };
+}
+
+function shortError(err: unknown): string {
+  const { message, code } = coerceError(err);
+  const text = code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+}
+
+/** undici already lower-cases names; repeated headers are joined as RFC 9110 §5.3 allows. */
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+/**
+ * Request signing per Standard Webhooks (https://www.standardwebhooks.com/, spec `standard-webhooks.md`,
+ * "Signature scheme"): the signed content is `${webhook-id}.${webhook-timestamp}.${body}`, signed with HMAC-SHA256
+ * under the secret's base64-decoded bytes, and sent as `v1,<base64 signature>`. Several signatures are separated by a
+ * single space, which is how secret rotation works: while the old secret is in its grace period we sign with both,
+ * and a receiver accepts the request if any `v1` signature verifies with the secret it holds.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+
+export const WEBHOOK_SECRET_PREFIX = 'whsec_';
+
+/** The spec asks for secrets of 24 to 64 bytes; we generate 32 (256 bits, matching the SHA-256 output). */
+const MIN_SECRET_BYTES = 24;
+const MAX_SECRET_BYTES = 64;
+const GENERATED_SECRET_BYTES = 32;
+
+/** Standard (not url-safe) base64 with canonical padding, as the spec and the reference libraries use. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export interface SignatureHeaders {
+  'webhook-id': string;
+  'webhook-timestamp': string;
+  'webhook-signature': string;
+}
+
+export function generateWebhookSecret(): string {
+  return `${WEBHOOK_SECRET_PREFIX}${randomBytes(GENERATED_SECRET_BYTES).toString('base64')}`;
+}
+
+/** The key bytes of a secret, or null when it is not `whsec_` + strict base64 of 24..64 bytes. */
+function decodeSecret(secret: string): Buffer | null {
+  if (!secret.startsWith(WEBHOOK_SECRET_PREFIX)) return null;
+  const encoded = secret.slice(WEBHOOK_SECRET_PREFIX.length);
+  // Buffer.from(…, 'base64') silently skips invalid characters, so check the alphabet first.
+  if (encoded.length === 0 || !BASE64.test(encoded)) return null;
+  const key = Buffer.from(encoded, 'base64');
+  return key.length >= MIN_SECRET_BYTES && key.length <= MAX_SECRET_BYTES ? key : null;
+}
+
+export function isValidWebhookSecret(s: string): boolean {
+  return decodeSecret(s) !== null;
+}
+
+/**
+ * The `webhook-signature` header value: one `v1,<sig>` per secret, space separated, in the order given
+ * (duplicates dropped). Throws on an invalid secret or timestamp: signing with a malformed key would send requests no
+ * receiver can verify, which is a bug to surface, not a delivery failure to retry.
+ */
+export function signPayload(secrets: string[], msgId: string, timestampSec: number, body: string): string {
+  if (secrets.length === 0) throw new Error('signPayload needs at least one secret');
+  if (!Number.isSafeInteger(timestampSec) || timestampSec < 0) {
+    throw new Error('signPayload timestamp must be whole seconds since the Unix epoch');
+  }
+  const signedContent = `${msgId}.${timestampSec}.${body}`;
+  const signatures: string[] = [];
+  for (const secret of new Set(secrets)) {
+    const key = decodeSecret(secret);
+    if (key === null) throw new Error('signPayload was given an invalid webhook secret');
+    signatures.push(`v1,${createHmac('sha256', key).update(signedContent, 'utf8').digest('base64')}`);
+  }
+  return signatures.join(' ');
+}
+
+/**
+ * The three Standard Webhooks headers for one attempt. `msgId` must be the delivery's id, the same on every attempt,
+ * so receivers can de-duplicate (at-least-once delivery); the timestamp is the attempt's, so it stays fresh enough for
+ * the receivers' replay window (5 minutes in the reference libraries).
+ */
+export function buildSignatureHeaders(
+  secrets: string[],
+  msgId: string,
+  timestampSec: number,
+  body: string,
+): SignatureHeaders {
+  return {
+    'webhook-id': msgId,
+    'webhook-timestamp': String(timestampSec),
+    'webhook-signature': signPayload(secrets, msgId, timestampSec, body),
+  };
+}

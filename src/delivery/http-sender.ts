@@ -15,7 +15,7 @@ import type { LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors } from 'undici';
 import { coerceError } from '../domain/outcome.js';
 import { checkTargetUrl } from '../domain/url-policy.js';
-import { createGuardedLookup, findSsrfBlockedError } from './guarded-lookup.js';
+import { createGuardedLookup, findSsrfBlockedError, type Resolver } from './guarded-lookup.js';
 
 export interface SendRequest {
   url: string;
@@ -48,6 +48,8 @@ export interface HttpSenderOptions {
   allowPrivate: boolean;
   maxConnectionsPerOrigin?: number;
   userAgent: string;
+  /** Replaces system DNS behind the SSRF guard; only for tests that need a name to resolve somewhere specific. */
+  resolver?: Resolver;
 }
 
 /** undici's default; used when a request does not name its own. */
@@ -73,7 +75,7 @@ export class HttpSender {
     this.allowPrivate = opts.allowPrivate;
     this.userAgent = opts.userAgent;
     this.connections = opts.maxConnectionsPerOrigin ?? DEFAULT_MAX_CONNECTIONS_PER_ORIGIN;
-    this.lookup = createGuardedLookup({ allowPrivate: opts.allowPrivate });
+    this.lookup = createGuardedLookup({ allowPrivate: opts.allowPrivate, resolver: opts.resolver });
   }
 
   async send(req: SendRequest): Promise<SendResult> {

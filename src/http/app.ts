@@ -14,6 +14,7 @@ import { createGuards, principalPlugin } from './auth-plugin.js';
 import { handleError, sendProblem } from './problem.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { tenancyRoutes } from './routes/tenancy.js';
 import { WebhookSchema } from './routes/webhook-schemas.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -99,6 +100,8 @@ export async function buildApp(deps: AppDeps) {
     config: deps.config,
   };
   await app.register(healthRoutes, routeDeps);
+  // Registered at the root (not encapsulated) so its onResponse hook counts every route.
+  await metricsRoutes(app);
   await app.register(tenancyRoutes, routeDeps);
   await app.register(eventTypeRoutes, routeDeps);
   await app.register(webhookRoutes, routeDeps);

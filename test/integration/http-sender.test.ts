@@ -1,0 +1,318 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createGuardedLookup,
+  isSsrfBlockedError,
+  type Resolver,
+  SSRF_BLOCKED_CODE,
+} from '../../src/delivery/guarded-lookup.js';
+import { HttpSender, type SendRequest } from '../../src/delivery/http-sender.js';
+import { checkTargetUrl, isForbiddenAddress } from '../../src/domain/url-policy.js';
+
+// Real servers on 127.0.0.1 only; nothing here leaves the machine.
+
+let server: Server;
+let base: string;
+let connections = 0;
+let lastHeaders: Record<string, string | string[] | undefined> = {};
+let lastBody = '';
+
+function listen(s: Server): Promise<number> {
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
+}
+
+function closeServer(s: Server): Promise<void> {
+  // Hanging handlers keep sockets open; cut them so close() resolves and no handle leaks.
+  s.closeAllConnections();
+  return new Promise((resolve) => s.close(() => resolve()));
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      lastHeaders = req.headers;
+      lastBody = Buffer.concat(chunks).toString('utf8');
+      switch (req.url) {
+        case '/ok':
+          res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Custom-Thing': 'yes' });
+          res.end('hello receiver');
+          return;
+        case '/big':
+          res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+          res.end(Buffer.alloc(1024 * 1024, 'a'));
+          return;
+        case '/redirect':
+          res.writeHead(302, { Location: '/ok' });
+          res.end('moved');
+          return;
+        case '/gone':
+          res.writeHead(410);
+          res.end();
+          return;
+        case '/hang':
+          return; // never answer
+        case '/stall-body':
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.write('partial'); // headers and a bit of body, then nothing
+          return;
+        default:
+          res.writeHead(404);
+          res.end();
+      }
+    });
+  });
+  server.on('connection', () => {
+    connections++;
+  });
+  base = `http://127.0.0.1:${await listen(server)}`;
+});
+
+afterAll(async () => {
+  await closeServer(server);
+});
+
+function request(path: string, overrides: Partial<SendRequest> = {}): SendRequest {
+  return {
+    url: `${base}${path}`,
+    headers: { 'content-type': 'application/json' },
+    body: '{"hello":"world"}',
+    timeoutMs: 5_000,
+    maxResponseBytes: 64 * 1024,
+    ...overrides,
+  };
+}
+
+describe('HttpSender (allowPrivate: true, local receivers)', () => {
+  let sender: HttpSender;
+  beforeAll(() => {
+    sender = new HttpSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', maxConnectionsPerOrigin: 4 });
+  });
+  afterAll(async () => {
+    await sender.close();
+  });
+
+  it('POSTs the body and returns status, reason, lower-cased headers and body', async () => {
+    const before = Date.now();
+    const result = await sender.send(
+      request('/ok', { headers: { 'Content-Type': 'application/json', 'X-Hook-UID': 'h1' } }),
+    );
+    expect(result).toMatchObject({
+      outcome: 'response',
+      status: 200,
+      reasonPhrase: 'OK',
+      body: 'hello receiver',
+      bodyTruncated: false,
+      error: null,
+    });
+    expect(result.headers['x-custom-thing']).toBe('yes');
+    expect(result.headers['content-type']).toBe('text/plain');
+    expect(Object.keys(result.headers).every((name) => name === name.toLowerCase())).toBe(true);
+    expect(result.startedAt).toBeGreaterThanOrEqual(before);
+    expect(result.finishedAt).toBeGreaterThanOrEqual(result.startedAt);
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(0);
+    expect(lastBody).toBe('{"hello":"world"}');
+    expect(lastHeaders['x-hook-uid']).toBe('h1');
+    expect(lastHeaders['user-agent']).toBe('Hookline-Test/1.0');
+  });
+
+  it('keeps a caller-supplied user-agent', async () => {
+    await sender.send(request('/ok', { headers: { 'User-Agent': 'custom/2' } }));
+    expect(lastHeaders['user-agent']).toBe('custom/2');
+  });
+
+  it('reuses the keep-alive connection between sequential requests', async () => {
+    await sender.send(request('/ok'));
+    const before = connections;
+    for (let i = 0; i < 3; i++) expect((await sender.send(request('/ok'))).status).toBe(200);
+    expect(connections).toBe(before);
+  });
+
+  it('truncates the body at maxResponseBytes', async () => {
+    const result = await sender.send(request('/big', { maxResponseBytes: 1000 }));
+    expect(result).toMatchObject({ outcome: 'response', status: 200, bodyTruncated: true });
+    expect(result.body).toBe('a'.repeat(1000));
+  });
+
+  it('returns a 302 as a response without following it', async () => {
+    const result = await sender.send(request('/redirect'));
+    expect(result).toMatchObject({ outcome: 'response', status: 302, reasonPhrase: 'Found', body: 'moved' });
+    expect(result.headers.location).toBe('/ok');
+  });
+
+  it('returns non-2xx statuses as responses', async () => {
+    const result = await sender.send(request('/gone'));
+    expect(result).toMatchObject({ outcome: 'response', status: 410, reasonPhrase: 'Gone', body: '' });
+  });
+
+  it('times out when the server never answers', async () => {
+    const result = await sender.send(request('/hang', { timeoutMs: 300 }));
+    expect(result).toMatchObject({ outcome: 'timeout', status: null, body: null });
+    expect(result.error).toContain('timed out');
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(250);
+    expect(result.elapsedMs).toBeLessThan(3_000);
+  });
+
+  it('times out when the body stalls, keeping what arrived', async () => {
+    const result = await sender.send(request('/stall-body', { timeoutMs: 300 }));
+    expect(result).toMatchObject({ outcome: 'timeout', status: 200, body: 'partial' });
+    expect(result.elapsedMs).toBeLessThan(3_000);
+  });
+
+  it('reports connection refused as connection_error', async () => {
+    const closed = createServer();
+    const port = await listen(closed);
+    await closeServer(closed);
+    const result = await sender.send(request('/', { url: `http://127.0.0.1:${port}/` }));
+    expect(result).toMatchObject({ outcome: 'connection_error', status: null });
+    expect(result.error).toContain('ECONNREFUSED');
+    expect(result.error).not.toContain('\n    at ');
+  });
+
+  it('refuses an unsendable request as invalid_target without throwing', async () => {
+    const result = await sender.send(request('/ok', { headers: { 'x-bad': 'a\r\nInjected: 1' } }));
+    expect(result.outcome).toBe('invalid_target');
+    expect(result.error).toBeTruthy();
+  });
+
+  it('refuses a malformed URL as invalid_target', async () => {
+    expect(await sender.send(request('/', { url: 'not a url' }))).toMatchObject({ outcome: 'invalid_target' });
+  });
+});
+
+/** A name /etc/hosts maps to a loopback address that the URL policy does not refuse by name (e.g. the host name). */
+function hostsFileLoopbackName(): string | null {
+  let text: string;
+  try {
+    text = readFileSync('/etc/hosts', 'utf8');
+  } catch {
+    return null;
+  }
+  for (const line of text.split('\n')) {
+    const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
+    if (address !== '127.0.0.1') continue;
+    const name = names.find((n) => checkTargetUrl(`https://${n}/`, { allowPrivate: false }).ok);
+    if (name !== undefined) return name;
+  }
+  return null;
+}
+
+describe('HttpSender (allowPrivate: false)', () => {
+  let sender: HttpSender;
+  beforeAll(() => {
+    sender = new HttpSender({ allowPrivate: false, userAgent: 'Hookline-Test/1.0' });
+  });
+  afterAll(async () => {
+    await sender.close();
+  });
+
+  it('refuses http:// and literal loopback addresses before connecting', async () => {
+    const before = connections;
+    const http = await sender.send(request('/ok'));
+    expect(http).toMatchObject({ outcome: 'invalid_target', error: 'url must use https://' });
+    const literal = await sender.send(request('/ok', { url: `https://127.0.0.1:${new URL(base).port}/ok` }));
+    expect(literal).toMatchObject({ outcome: 'invalid_target' });
+    expect(literal.error).toContain('127.0.0.1');
+    const v6 = await sender.send(request('/ok', { url: 'https://[::ffff:7f00:1]/ok' }));
+    expect(v6).toMatchObject({ outcome: 'invalid_target' });
+    expect(connections).toBe(before);
+  });
+
+  const name = hostsFileLoopbackName();
+  it.skipIf(name === null)(`blocks a name resolving to loopback at connect time (${name ?? 'none'})`, async () => {
+    const before = connections;
+    const result = await sender.send(request('/ok', { url: `https://${name}:${new URL(base).port}/ok` }));
+    expect(result).toMatchObject({ outcome: 'ssrf_blocked', status: null });
+    expect(result.error).toContain('127.0.0.1');
+    expect(connections).toBe(before);
+  });
+});
+
+describe('HttpSender DNS rebinding guard', () => {
+  it('checks the address actually resolved at connect time, whatever the name looked like before', async () => {
+    // Fake DNS (no network): the name now answers with loopback, as a rebinding attacker's server would.
+    const lookedUp: string[] = [];
+    const resolver: Resolver = (host, _opts, cb) => {
+      lookedUp.push(host);
+      cb(null, [{ address: '127.0.0.1', family: 4 }]);
+    };
+    const sender = new HttpSender({ allowPrivate: false, userAgent: 'Hookline-Test/1.0', resolver });
+    try {
+      const before = connections;
+      const result = await sender.send(request('/ok', { url: `https://rebind.example:${new URL(base).port}/ok` }));
+      expect(result).toMatchObject({ outcome: 'ssrf_blocked', status: null });
+      expect(result.error).toBe('rebind.example resolves to a private or loopback address (127.0.0.1)');
+      expect(lookedUp).toEqual(['rebind.example']);
+      expect(connections).toBe(before);
+    } finally {
+      await sender.close();
+    }
+  });
+});
+
+describe('createGuardedLookup', () => {
+  type Outcome = { err: NodeJS.ErrnoException | null; address: unknown; family: number | undefined };
+  function run(lookup: ReturnType<typeof createGuardedLookup>, host: string, all: boolean): Promise<Outcome> {
+    return new Promise((resolve) => {
+      lookup(host, all ? { all: true } : {}, (err, address, family) => resolve({ err, address, family }));
+    });
+  }
+
+  it('refuses localhost with HOOKLINE_SSRF_BLOCKED when private targets are not allowed', async () => {
+    const { err } = await run(createGuardedLookup({ allowPrivate: false }), 'localhost', true);
+    expect(err?.code).toBe(SSRF_BLOCKED_CODE);
+    expect(err?.code).toBe('HOOKLINE_SSRF_BLOCKED');
+    expect(isSsrfBlockedError(err)).toBe(true);
+    expect(isSsrfBlockedError(new Error('wrapped', { cause: err }))).toBe(true);
+    expect(isSsrfBlockedError(new Error('other'))).toBe(false);
+  });
+
+  it('resolves localhost in both result shapes when private targets are allowed', async () => {
+    const lookup = createGuardedLookup({ allowPrivate: true });
+    const all = await run(lookup, 'localhost', true);
+    expect(all.err).toBeNull();
+    expect(Array.isArray(all.address)).toBe(true);
+    const one = await run(lookup, 'localhost', false);
+    expect(one.err).toBeNull();
+    expect(typeof one.address).toBe('string');
+    expect(isForbiddenAddress(String(one.address))).toBe(true);
+    expect([4, 6]).toContain(one.family);
+  });
+
+  it('refuses when any resolved address is forbidden, not only the first', async () => {
+    // A fake DNS answer (no network): a rebinding name that mixes a public and a metadata address.
+    const resolver: Resolver = (_host, _opts, cb) =>
+      cb(null, [
+        { address: '8.8.8.8', family: 4 },
+        { address: '169.254.169.254', family: 4 },
+      ]);
+    const { err } = await run(createGuardedLookup({ allowPrivate: false, resolver }), 'rebind.example', false);
+    expect(err?.code).toBe(SSRF_BLOCKED_CODE);
+    expect(err?.message).toContain('169.254.169.254');
+  });
+
+  it('passes public answers through', async () => {
+    const resolver: Resolver = (_host, _opts, cb) => cb(null, [{ address: '2606:4700:4700::1111', family: 6 }]);
+    const lookup = createGuardedLookup({ allowPrivate: false, resolver });
+    expect(await run(lookup, 'public.example', false)).toEqual({
+      err: null,
+      address: '2606:4700:4700::1111',
+      family: 6,
+    });
+    expect((await run(lookup, 'public.example', true)).address).toEqual([
+      { address: '2606:4700:4700::1111', family: 6 },
+    ]);
+  });
+
+  it('passes resolver errors through', async () => {
+    const failure: NodeJS.ErrnoException = Object.assign(new Error('getaddrinfo ENOTFOUND nope.example'), {
+      code: 'ENOTFOUND',
+    });
+    const resolver: Resolver = (_host, _opts, cb) => cb(failure, []);
+    const { err } = await run(createGuardedLookup({ allowPrivate: false, resolver }), 'nope.example', true);
+    expect(err).toBe(failure);
+  });
+});

@@ -15,11 +15,20 @@ import { EventTypeService } from './services/event-types.js';
 import { TenancyService } from './services/tenancy.js';
 import { WebhookService } from './services/webhooks.js';
 import type { AppServices } from './http/types.js';
+import { DeliveryExecutor } from './delivery/executor.js';
+import { HttpSender } from './delivery/http-sender.js';
+import { Notifier } from './queue/notifier.js';
+import { DeliveryService } from './services/deliveries.js';
+import { PublishService } from './services/publish.js';
+import { HOOKLINE_VERSION } from './version.js';
 
 export interface Core {
   config: Config;
   db: Db;
   deps: ServiceDeps;
+  notifier: Notifier;
+  sender: HttpSender;
+  executor: DeliveryExecutor;
   services: AppServices;
   /** Set only on the very first start without HOOKLINE_ADMIN_KEY: the generated root key, to print once. */
   generatedRootKey: string | null;
@@ -59,13 +68,36 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
       now: opts.now ?? Date.now,
     };
     const root = await initRootKey(repos, config.adminKey);
+    const notifier = new Notifier(db.pgPool);
+    const sender = new HttpSender({
+      allowPrivate: config.allowPrivateTargets,
+      userAgent: `Hookline/${HOOKLINE_VERSION}`,
+      maxConnectionsPerOrigin: Math.max(config.delivery.perWebhookConcurrency, 16),
+    });
+    const executor = new DeliveryExecutor({ db, sender, secretBox: deps.secretBox, config, now: deps.now });
     const services: AppServices = {
       auth: new Authenticator(repos, root.hash),
       tenancy: new TenancyService(deps),
-      webhooks: new WebhookService(deps),
+      webhooks: new WebhookService(deps, notifier),
       eventTypes: new EventTypeService(deps),
+      publish: new PublishService(deps, notifier),
+      deliveries: new DeliveryService(deps, notifier, executor),
     };
-    return { config, db, deps, services, generatedRootKey: root.generatedKey, close: () => db.close() };
+    return {
+      config,
+      db,
+      deps,
+      notifier,
+      sender,
+      executor,
+      services,
+      generatedRootKey: root.generatedKey,
+      async close() {
+        await notifier.close();
+        await sender.close();
+        await db.close();
+      },
+    };
   } catch (e) {
     await db.close();
     throw e;

@@ -10,6 +10,7 @@ import { createCore } from './bootstrap.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { buildApp } from './http/app.js';
+import { DeliveryEngine } from './delivery/engine.js';
 import { HOOKLINE_VERSION } from './version.js';
 
 const USAGE = `hookline ${HOOKLINE_VERSION}
@@ -46,6 +47,20 @@ async function serve(roleArg: string | undefined) {
       `  Hookline ${HOOKLINE_VERSION} is running\n    API      ${base}/v1\n    Docs     ${base}/docs\n    Health   ${base}/healthz\n    Database ${core.db.describe}\n\n`,
     );
     closers.push(() => app.close());
+  }
+  if (config.role === 'worker' || config.role === 'all') {
+    const engine = new DeliveryEngine({
+      db: core.db,
+      config,
+      executor: core.executor,
+      notifier: core.notifier,
+      logger,
+    });
+    await engine.start();
+    if (config.role === 'worker')
+      process.stdout.write(`  Hookline ${HOOKLINE_VERSION} worker is running (database ${core.db.describe})\n`);
+    // Stop claiming and let calls in flight be recorded before the database closes.
+    closers.unshift(() => engine.stop());
   }
   closers.push(() => core.close());
 

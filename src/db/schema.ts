@@ -89,6 +89,8 @@ export interface WebhooksTable {
   last_failure: string | null;
   last_call: string | null;
   last_success_at: number | null;
+  /** When the current run of failures began (null after a success): drives auto-disable. */
+  failing_since: number | null;
   metadata: string;
   reference: string | null;
   reference_origin: string | null;
@@ -109,6 +111,88 @@ export interface WebhookVersionsTable {
   changes: string;
 }
 
+export interface EventsTable {
+  id: string;
+  tenant_id: string;
+  mode: string;
+  account_id: string | null;
+  type: string;
+  payload: string;
+  refs: string;
+  included: string | null;
+  occurred_at: number;
+  created_at: number;
+  correlation_id: string | null;
+  delivery_count: number;
+}
+
+export interface EventRefsTable {
+  tenant_id: string;
+  event_id: string;
+  name: string;
+  value: string;
+}
+
+export interface IdempotencyKeysTable {
+  tenant_id: string;
+  mode: string;
+  key: string;
+  request_hash: string;
+  response: string;
+  created_at: number;
+}
+
+/**
+ * A delivery is one unit of work for one webhook, and the queue itself:
+ *   pending --claim--> delivering --success--> succeeded
+ *                          |--retryable--> pending (next_attempt_at later)
+ *                          |--exhausted / final--> failed --manual attempt / recover--> pending
+ *   delivering with an expired lease (crashed worker) --reclaim--> pending
+ * A delivery whose webhook is disabled, or whose circuit is open, stays pending with next_attempt_at pushed out.
+ */
+export interface DeliveriesTable {
+  id: string;
+  tenant_id: string;
+  mode: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  next_trigger: string;
+  last_attempt_id: string | null;
+  last_attempt_at: number | null;
+  last_attempt_status: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AttemptsTable {
+  id: string;
+  tenant_id: string;
+  mode: string;
+  delivery_id: string;
+  webhook_id: string;
+  event_id: string;
+  url: string;
+  trigger: string;
+  parent_attempt_id: string | null;
+  attempt_number: number;
+  status: string;
+  requested_at: number;
+  request_headers: string;
+  request_body: string;
+  response_status: number | null;
+  reason_phrase: string | null;
+  response_headers: string | null;
+  response_body: string | null;
+  elapsed_ms: number;
+  error: string | null;
+}
+
 export interface Database {
   settings: SettingsTable;
   tenants: TenantsTable;
@@ -117,4 +201,9 @@ export interface Database {
   event_types: EventTypesTable;
   webhooks: WebhooksTable;
   webhook_versions: WebhookVersionsTable;
+  events: EventsTable;
+  event_refs: EventRefsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  deliveries: DeliveriesTable;
+  attempts: AttemptsTable;
 }

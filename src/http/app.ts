@@ -12,6 +12,8 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import { createGuards, principalPlugin } from './auth-plugin.js';
 import { handleError, sendProblem } from './problem.js';
+import { deliveryRoutes } from './routes/deliveries.js';
+import { eventRoutes } from './routes/events.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -105,6 +107,8 @@ export async function buildApp(deps: AppDeps) {
   await app.register(tenancyRoutes, routeDeps);
   await app.register(eventTypeRoutes, routeDeps);
   await app.register(webhookRoutes, routeDeps);
+  await app.register(eventRoutes, routeDeps);
+  await app.register(deliveryRoutes, routeDeps);
   return app;
 }
 

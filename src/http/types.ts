@@ -9,7 +9,9 @@ import type {
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import type { Authenticator } from '../services/auth.js';
+import type { DeliveryService } from '../services/deliveries.js';
 import type { EventTypeService } from '../services/event-types.js';
+import type { PublishService } from '../services/publish.js';
 import type { TenancyService } from '../services/tenancy.js';
 import type { WebhookService } from '../services/webhooks.js';
 import type { Guards } from './auth-plugin.js';
@@ -27,6 +29,8 @@ export interface AppServices {
   tenancy: TenancyService;
   webhooks: WebhookService;
   eventTypes: EventTypeService;
+  publish: PublishService;
+  deliveries: DeliveryService;
 }
 
 export interface RouteDeps {

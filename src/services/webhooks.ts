@@ -2,7 +2,9 @@
  * Webhook use cases. Each write runs in one transaction and records what changed in the version history, so
  * `GET /v1/webhooks/{id}/versions` can say who changed what and when (the commerce seed's `versions`).
  */
+import { sql } from 'kysely';
 import { AppError, invalidField, notFound } from '../domain/errors.js';
+import { NOTIFY_CHANNEL, type Notifier } from '../queue/notifier.js';
 import { newId } from '../domain/ids.js';
 import type { Actor, Principal, TenantScope } from '../domain/principal.js';
 import { generateWebhookSecret } from '../domain/signing.js';
@@ -146,7 +148,28 @@ async function assertNameFree(repos: Repos, scope: TenantScope, name: string | n
 }
 
 export class WebhookService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly notifier: Notifier,
+  ) {}
+
+  /** Deliveries parked while the webhook was disabled or its circuit open become due now. */
+  private async resumeParked(scope: TenantScope, id: string) {
+    const now = this.deps.now();
+    const res = await this.deps.db.kysely
+      .updateTable('deliveries')
+      .set({ next_attempt_at: now, updated_at: now })
+      .where('tenant_id', '=', scope.tenantId)
+      .where('webhook_id', '=', id)
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '>', now)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) > 0) {
+      if (this.deps.db.capabilities.listenNotify)
+        await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(this.deps.db.kysely);
+      this.notifier.notifyLocal();
+    }
+  }
 
   private defaultTimeout(kind: string): number {
     // Validation hooks are called while a user waits: a shorter default than notifications.
@@ -217,6 +240,7 @@ export class WebhookService {
         last_failure: null,
         last_call: null,
         last_success_at: null,
+        failing_since: null,
         metadata: toJson(input.metadata ?? {}),
         reference: input.reference ?? null,
         reference_origin: input.referenceOrigin ?? null,
@@ -290,20 +314,24 @@ export class WebhookService {
 
   async setStatus(principal: Principal, id: string, status: 'enabled' | 'disabled', reason: string | undefined) {
     const scope = requireScope(principal);
-    return this.mutate(principal, scope, id, status, async (_repos, row, now) => {
+    const view = await this.mutate(principal, scope, id, status, async (_repos, row, now) => {
       const audit = JSON.parse(row.audit) as Audit;
       audit[status] = auditEntry(principal.actor, now);
       return { ...statusChange(status, reason ?? 'manual', now), audit: toJson(audit) };
     });
+    if (status === 'enabled') await this.resumeParked(scope, id);
+    return view;
   }
 
   async resetCircuit(principal: Principal, id: string): Promise<WebhookView> {
     const scope = requireScope(principal);
-    return this.mutate(principal, scope, id, 'circuit_reset', async () => ({
+    const view = await this.mutate(principal, scope, id, 'circuit_reset', async () => ({
       circuit_state: 'closed',
       circuit_failure_count: 0,
       circuit_opened_at: null,
     }));
+    await this.resumeParked(scope, id);
+    return view;
   }
 
   /**
@@ -328,8 +356,11 @@ export class WebhookService {
 
   async delete(principal: Principal, id: string): Promise<void> {
     const scope = requireScope(principal);
-    const deleted = await this.deps.repos.webhooks.delete(scope, id);
-    if (!deleted) throw notFound('webhook', id);
+    await inTransaction(this.deps, async (repos, trx) => {
+      if (!(await repos.webhooks.delete(scope, id))) throw notFound('webhook', id);
+      // Its queue goes with it; the attempt log stays until retention prunes it.
+      await trx.deleteFrom('deliveries').where('tenant_id', '=', scope.tenantId).where('webhook_id', '=', id).execute();
+    });
   }
 
   async versions(principal: Principal, id: string, query: { limit: number; before: number | null }) {

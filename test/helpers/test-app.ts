@@ -1,6 +1,7 @@
 /** A real Hookline (services + Fastify) on a real database, driven through `app.inject()`. */
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { createCore, type Core } from '../../src/bootstrap.js';
+import { DeliveryEngine } from '../../src/delivery/engine.js';
 import { buildApp, type HooklineApp } from '../../src/http/app.js';
 import { createTestDatabase, type DialectName, type TestDatabase } from './databases.js';
 
@@ -26,7 +27,11 @@ export interface TestApp {
   key(adminKey: string, body: Record<string, unknown>): Promise<string>;
 }
 
-export async function startTestApp(dialect: DialectName, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  dialect: DialectName,
+  env: Record<string, string> = {},
+  opts: { worker?: boolean } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
   const config = loadConfig({
     HOOKLINE_DATA_DIR: database.dataDir,
@@ -39,6 +44,11 @@ export async function startTestApp(dialect: DialectName, env: Record<string, str
   const core = await createCore(config);
   const app = await buildApp({ config, db: core.db, services: core.services });
   await app.ready();
+  const engine =
+    opts.worker === true
+      ? new DeliveryEngine({ db: core.db, config, executor: core.executor, notifier: core.notifier, logger: app.log })
+      : null;
+  await engine?.start();
 
   const call: TestApp['call'] = async (method, url, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
@@ -61,6 +71,7 @@ export async function startTestApp(dialect: DialectName, env: Record<string, str
     database,
     call,
     async close() {
+      await engine?.stop();
       await app.close();
       await core.close();
       await database.drop();

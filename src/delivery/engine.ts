@@ -1,0 +1,106 @@
+/**
+ * The delivery engine of one process: the worker loop over the durable queue, the HTTP sender, and the maintenance
+ * timers (expired-lease recovery, retention). Started by `hookline serve` for the worker and all roles.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/connect.js';
+import { claimDueDeliveries, nextDueAt, reclaimExpiredLeases } from '../queue/claim-due-deliveries.js';
+import type { Notifier } from '../queue/notifier.js';
+import type { DeliveryExecutor, Job } from './executor.js';
+import { pruneExpired } from './retention.js';
+import { WorkerLoop } from './worker-loop.js';
+
+type LoopJobOf = Job & { webhookId: string };
+
+const PRUNE_INTERVAL_MS = 10 * 60_000;
+
+export interface EngineDeps {
+  db: Db;
+  config: Config;
+  executor: DeliveryExecutor;
+  notifier: Notifier;
+  logger: Pick<FastifyBaseLogger, 'error' | 'info' | 'warn'>;
+  now?: () => number;
+}
+
+export class DeliveryEngine {
+  readonly workerId = `wrk_${randomUUID()}`;
+  private readonly executor: DeliveryExecutor;
+  private readonly loop: WorkerLoop<LoopJobOf>;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.now = deps.now ?? Date.now;
+    const d = deps.config.delivery;
+    this.executor = deps.executor;
+    this.loop = new WorkerLoop<LoopJobOf>(
+      {
+        claim: async (limit, exclude) => {
+          const rows = await claimDueDeliveries(deps.db, {
+            workerId: this.workerId,
+            limit,
+            now: this.now(),
+            leaseMs: d.leaseSeconds * 1000,
+            excludeWebhookIds: exclude,
+          });
+          return (await this.executor.load(rows)).map((j) => ({ ...j, webhookId: j.delivery.webhook_id }));
+        },
+        run: async (job) => {
+          await this.executor.execute(job, this.workerId);
+        },
+        nextDueAt: () => nextDueAt(deps.db),
+        onWake: (l) => deps.notifier.onWake(l),
+        onError: (err) => deps.logger.error({ err }, 'delivery worker error'),
+        now: this.now,
+      },
+      { concurrency: d.concurrency, perWebhookConcurrency: d.perWebhookConcurrency, pollIntervalMs: d.pollIntervalMs },
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.deps.notifier.listen((err) => this.deps.logger.error({ err }, 'LISTEN connection error'));
+    const leaseMs = this.deps.config.delivery.leaseSeconds * 1000;
+    await this.reclaim();
+    this.loop.start();
+    this.timers.push(setInterval(() => void this.reclaim(), Math.max(1000, Math.floor(leaseMs / 4))));
+    this.timers.push(setInterval(() => void this.prune(), PRUNE_INTERVAL_MS));
+    setImmediate(() => void this.prune());
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Stops claiming and waits for in-flight calls to be recorded. The sender and database belong to the caller. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.loop.stop();
+  }
+
+  private async reclaim(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const n = await reclaimExpiredLeases(this.deps.db, this.now());
+      if (n > 0) {
+        this.deps.logger.warn({ count: n }, 'reclaimed deliveries whose lease expired (a worker stopped mid-delivery)');
+        this.deps.notifier.notifyLocal();
+      }
+    } catch (err) {
+      this.deps.logger.error({ err }, 'lease recovery failed');
+    }
+  }
+
+  private async prune(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const r = await pruneExpired(this.deps.db, this.now(), this.deps.config.retentionDays);
+      if (r.attempts + r.events + r.deliveries > 0)
+        this.deps.logger.info({ pruned: r }, 'pruned expired delivery logs');
+    } catch (err) {
+      this.deps.logger.error({ err }, 'retention pruning failed');
+    }
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * Executes claimed deliveries: decides whether a call may be made (webhook enabled, circuit closed or probing), makes
+ * it, classifies the outcome (Outpost `messagehandler.go`: classify before acting) and records it.
+ *
+ * Stages: before the call (webhook gone, disabled, circuit open -> park, no attempt), the call (HttpSender never
+ * throws), after the call (classify -> success / retry / final failure / gone -> recordAttempt).
+ */
+import type { Selectable } from 'kysely';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/connect.js';
+import type { EventsTable, WebhooksTable } from '../db/schema.js';
+import { beginProbe, type Circuit, circuitAllowsCall, type CircuitPolicy } from '../domain/circuit-breaker.js';
+import { newId } from '../domain/ids.js';
+import { classifyOutcome } from '../domain/outcome.js';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextRetryDelayMs, parseRetryAfter } from '../domain/retry-schedule.js';
+import type { SecretBox } from '../domain/secret-box.js';
+import type { DeliveryRow } from '../queue/claim-due-deliveries.js';
+import { type AttemptRow, type CallRecord, type HealthPolicy, recordAttempt } from '../queue/record-attempt.js';
+import { buildBody, buildHeaders, redactHeaders } from './build-request.js';
+import type { HttpSender, SendResult } from './http-sender.js';
+
+export type WebhookRow = Selectable<WebhooksTable>;
+export type EventRow = Selectable<EventsTable>;
+
+export interface Job {
+  delivery: DeliveryRow;
+  webhook: WebhookRow | undefined;
+  event: EventRow | undefined;
+}
+
+/** How long deliveries of a disabled webhook wait before looking again (enable wakes them at once anyway). */
+const DISABLED_RECHECK_MS = 5 * 60_000;
+/** Response bodies kept in the attempt log, and in last-call objects. */
+const CALL_RESPONSE_LIMIT = 4096;
+
+export interface ExecutorDeps {
+  db: Db;
+  sender: HttpSender;
+  secretBox: SecretBox;
+  config: Config;
+  now: () => number;
+  random?: () => number;
+}
+
+export class DeliveryExecutor {
+  private readonly circuitPolicy: CircuitPolicy;
+  private readonly health: HealthPolicy;
+
+  constructor(private readonly deps: ExecutorDeps) {
+    const d = deps.config.delivery;
+    this.circuitPolicy = { failureThreshold: d.circuitFailureThreshold, cooldownMs: d.circuitCooldownSeconds * 1000 };
+    this.health = { circuit: this.circuitPolicy, autoDisableAfterMs: d.autoDisableAfterHours * 3_600_000 };
+  }
+
+  /** Loads the webhooks and events of a claimed batch in two queries (not two per delivery). */
+  async load(claimed: DeliveryRow[]): Promise<Job[]> {
+    if (claimed.length === 0) return [];
+    const webhookIds = [...new Set(claimed.map((d) => d.webhook_id))];
+    const eventIds = [...new Set(claimed.map((d) => d.event_id))];
+    const [webhooks, events] = await Promise.all([
+      this.deps.db.kysely.selectFrom('webhooks').selectAll().where('id', 'in', webhookIds).execute(),
+      this.deps.db.kysely.selectFrom('events').selectAll().where('id', 'in', eventIds).execute(),
+    ]);
+    const wById = new Map(webhooks.map((w) => [w.id, w]));
+    const eById = new Map(events.map((e) => [e.id, e]));
+    return claimed.map((d) => ({
+      delivery: d,
+      webhook: wById.get(d.webhook_id) ?? undefined,
+      event: eById.get(d.event_id) ?? undefined,
+    }));
+  }
+
+  /** Runs one job end to end. `workerId` null means a synchronous call outside the queue (the test endpoint). */
+  async execute(job: Job, workerId: string | null): Promise<AttemptRow | null> {
+    const { delivery, webhook, event } = job;
+    const now = this.deps.now();
+    if (webhook === undefined || event === undefined || webhook.tenant_id !== delivery.tenant_id) {
+      // The webhook was deleted after the claim: nothing to deliver to.
+      await this.finishWithoutCall(delivery, workerId, 'failed', now);
+      return null;
+    }
+    if (webhook.status !== 'enabled') {
+      await this.park(delivery, workerId, now + DISABLED_RECHECK_MS);
+      return null;
+    }
+    const circuit: Circuit = {
+      state: webhook.circuit_state as Circuit['state'],
+      failureCount: webhook.circuit_failure_count,
+      openedAt: webhook.circuit_opened_at,
+    };
+    const decision = circuitAllowsCall(circuit, this.circuitPolicy, now);
+    if (!decision.allowed) {
+      await this.park(delivery, workerId, decision.retryAt ?? now + this.circuitPolicy.cooldownMs);
+      return null;
+    }
+    if (decision.probe) {
+      // Claim the probe: only the worker that moves the circuit to half-open sends; the others park.
+      const probe = beginProbe(circuit, now);
+      const res = await this.deps.db.kysely
+        .updateTable('webhooks')
+        .set({ circuit_state: probe.state, circuit_opened_at: probe.openedAt })
+        .where('id', '=', webhook.id)
+        .where('circuit_state', '=', circuit.state)
+        .where((eb) =>
+          circuit.openedAt === null
+            ? eb('circuit_opened_at', 'is', null)
+            : eb('circuit_opened_at', '=', circuit.openedAt),
+        )
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) {
+        await this.park(delivery, workerId, now + this.circuitPolicy.cooldownMs);
+        return null;
+      }
+    }
+    return this.call(delivery, webhook, event, workerId);
+  }
+
+  private secretsOf(webhook: WebhookRow, now: number): string[] {
+    const secrets = [this.deps.secretBox.open(webhook.secret_enc)];
+    if (
+      webhook.previous_secret_enc !== null &&
+      webhook.previous_secret_expires_at !== null &&
+      webhook.previous_secret_expires_at > now
+    ) {
+      secrets.push(this.deps.secretBox.open(webhook.previous_secret_enc));
+    }
+    return secrets;
+  }
+
+  private async call(delivery: DeliveryRow, webhook: WebhookRow, event: EventRow, workerId: string | null) {
+    const cfg = this.deps.config.delivery;
+    const startedAt = this.deps.now();
+    const attemptId = newId('attempt', startedAt);
+    const body = buildBody(
+      {
+        id: event.id,
+        type: event.type,
+        occurredAt: event.occurred_at,
+        data: JSON.parse(event.payload) as unknown,
+        included: event.included === null ? null : (JSON.parse(event.included) as Record<string, unknown>),
+      },
+      JSON.parse(webhook.include_resources) as string[],
+    );
+    const headers = buildHeaders(
+      {
+        deliveryId: delivery.id,
+        attemptId,
+        webhookId: webhook.id,
+        eventType: event.type,
+        correlationId: event.correlation_id,
+      },
+      body,
+      this.secretsOf(webhook, startedAt),
+      JSON.parse(webhook.headers) as Record<string, string>,
+      startedAt,
+    );
+    const result = await this.deps.sender.send({
+      url: webhook.url,
+      headers,
+      body,
+      timeoutMs: webhook.timeout_ms,
+      maxResponseBytes: cfg.responseBodyLimitBytes,
+    });
+    const finishedAt = this.deps.now();
+    const retryAfterMs = parseRetryAfter(result.headers['retry-after'], finishedAt);
+    const verdict = classifyOutcome({
+      kind: result.outcome,
+      status: result.outcome === 'response' ? result.status : null,
+      retryAfterMs,
+    });
+    const success = verdict.result === 'success';
+
+    let next: { status: 'succeeded' | 'pending' | 'failed'; nextAttemptAt: number };
+    if (success) next = { status: 'succeeded', nextAttemptAt: finishedAt };
+    else if (verdict.result === 'gone') {
+      // The webhook is being disabled: the delivery waits for it to be re-enabled rather than failing.
+      next = { status: 'pending', nextAttemptAt: finishedAt + DISABLED_RECHECK_MS };
+    } else if (verdict.result === 'final_failure') next = { status: 'failed', nextAttemptAt: finishedAt };
+    else {
+      const schedule =
+        webhook.retry_schedule === null
+          ? DEFAULT_RETRY_SCHEDULE_SECONDS
+          : (JSON.parse(webhook.retry_schedule) as number[]);
+      const delay = nextRetryDelayMs({
+        schedule,
+        attemptsMade: delivery.attempts + 1,
+        retryAfterMs: verdict.retryAfterMs,
+        maxRetryAfterMs: cfg.maxRetryAfterSeconds * 1000,
+        ...(this.deps.random !== undefined ? { random: this.deps.random } : {}),
+      });
+      next =
+        delay === null
+          ? { status: 'failed', nextAttemptAt: finishedAt }
+          : { status: 'pending', nextAttemptAt: finishedAt + delay };
+    }
+
+    const error = result.error ?? (success ? null : verdict.reason);
+    const attempt: AttemptRow = {
+      id: attemptId,
+      tenant_id: delivery.tenant_id,
+      mode: delivery.mode,
+      delivery_id: delivery.id,
+      webhook_id: webhook.id,
+      event_id: event.id,
+      url: webhook.url,
+      trigger: delivery.attempts === 0 && delivery.next_trigger === 'scheduled' ? 'scheduled' : delivery.next_trigger,
+      parent_attempt_id: delivery.last_attempt_id,
+      attempt_number: delivery.attempts + 1,
+      status: success ? 'succeeded' : 'failed',
+      requested_at: result.startedAt,
+      request_headers: JSON.stringify(redactHeaders(headers)),
+      request_body: body,
+      response_status: result.status,
+      reason_phrase: result.reasonPhrase,
+      response_headers: JSON.stringify(result.headers),
+      response_body: result.body,
+      elapsed_ms: Math.round(result.elapsedMs),
+      error,
+    };
+    await recordAttempt(
+      this.deps.db,
+      {
+        attempt,
+        workerId,
+        next,
+        success,
+        countsAsFailure: verdict.countsAsFailure,
+        disableReason: verdict.result === 'gone' ? 'gone' : null,
+        call: callRecord(result, success, error),
+      },
+      this.health,
+      finishedAt,
+    );
+    return attempt;
+  }
+
+  private async park(delivery: DeliveryRow, workerId: string | null, until: number) {
+    let q = this.deps.db.kysely
+      .updateTable('deliveries')
+      .set({
+        status: 'pending',
+        next_attempt_at: until,
+        lease_owner: null,
+        lease_expires_at: null,
+        updated_at: this.deps.now(),
+      })
+      .where('id', '=', delivery.id);
+    if (workerId !== null) q = q.where('lease_owner', '=', workerId);
+    await q.execute();
+  }
+
+  private async finishWithoutCall(delivery: DeliveryRow, workerId: string | null, status: 'failed', now: number) {
+    let q = this.deps.db.kysely
+      .updateTable('deliveries')
+      .set({ status, lease_owner: null, lease_expires_at: null, updated_at: now })
+      .where('id', '=', delivery.id);
+    if (workerId !== null) q = q.where('lease_owner', '=', workerId);
+    await q.execute();
+  }
+}
+
+function callRecord(result: SendResult, success: boolean, error: string | null): CallRecord {
+  let response: unknown = result.body;
+  if (result.body !== null) {
+    const text = result.body.length > CALL_RESPONSE_LIMIT ? result.body.slice(0, CALL_RESPONSE_LIMIT) : result.body;
+    response = text;
+    if ((result.headers['content-type'] ?? '').includes('json')) {
+      try {
+        response = JSON.parse(text) as unknown;
+      } catch {
+        // Truncated or invalid JSON: keep the text.
+      }
+    }
+  }
+  return {
+    success,
+    callTime: new Date(result.startedAt).toISOString(),
+    responseTime: result.status === null ? null : new Date(result.finishedAt).toISOString(),
+    httpStatusCode: result.status,
+    reasonPhrase: result.reasonPhrase,
+    headers: result.headers,
+    error,
+    response,
+  };
+}

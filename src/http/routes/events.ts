@@ -1,0 +1,112 @@
+import { Type } from 'typebox';
+import { pageRequest } from '../../db/paging.js';
+import { invalidField } from '../../domain/errors.js';
+import { principalOf } from '../auth-plugin.js';
+import { errorResponses, IdParams, NullableString, parseTime } from '../schemas.js';
+import type { FastifyTypeBoxInstance, RouteDeps } from '../types.js';
+
+const tags = ['Events'];
+const PublishBody = Type.Object(
+  {
+    id: Type.Optional(
+      Type.String({ pattern: '^evt_[0-9A-Z]{26}$', description: 'optional client-chosen id; a repeat is idempotent' }),
+    ),
+    type: Type.String({ minLength: 1, maxLength: 128 }),
+    data: Type.Unknown({ description: 'the payload' }),
+    accountId: Type.Optional(NullableString(64)),
+    occurredAt: Type.Optional(Type.String({ maxLength: 40 })),
+    references: Type.Optional(
+      Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String({ maxLength: 255 }), { maxProperties: 20 }),
+    ),
+    included: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50 })),
+  },
+  { additionalProperties: false, required: ['type', 'data'] },
+);
+const PublishAnswer = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  deliveries: Type.Integer(),
+  createdAt: Type.String(),
+});
+
+export async function eventRoutes(app: FastifyTypeBoxInstance, { services, guards }: RouteDeps) {
+  const publish = guards.requireRole('events:publish');
+  const read = guards.requireRole('webhooks:read');
+
+  app.post(
+    '/v1/events',
+    {
+      onRequest: publish,
+      schema: {
+        tags,
+        summary: 'Publish an event',
+        description:
+          'The event and one delivery per matching webhook are written in one transaction: a 2xx answer means they are durable. A repeated `Idempotency-Key` (24 h) answers the first result and creates nothing.',
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+        body: PublishBody,
+        response: {
+          201: PublishAnswer,
+          200: PublishAnswer,
+          ...errorResponses,
+          409: Type.Ref('Problem'),
+          422: Type.Ref('Problem'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      const { result, replayed } = await services.publish.publish(principalOf(request), request.body, {
+        ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
+        correlationId: String(request.id),
+      });
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(replayed ? 200 : 201).send(result);
+    },
+  );
+
+  app.get(
+    '/v1/events',
+    {
+      onRequest: read,
+      schema: {
+        tags,
+        summary: 'List events',
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 250, default: 50 })),
+            cursor: Type.Optional(Type.String({ maxLength: 200 })),
+            type: Type.Optional(Type.String({ maxLength: 128 })),
+            createdAfter: Type.Optional(Type.String({ maxLength: 40 })),
+            createdBefore: Type.Optional(Type.String({ maxLength: 40 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return services.deliveries.listEvents(
+        principalOf(request),
+        {
+          type: q.type,
+          createdAfter: parseTime('query.createdAfter', q.createdAfter),
+          createdBefore: parseTime('query.createdBefore', q.createdBefore),
+        },
+        pageRequest(q),
+      );
+    },
+  );
+
+  app.get(
+    '/v1/events/:id',
+    {
+      onRequest: read,
+      schema: { tags, summary: 'Get an event with its deliveries', params: IdParams, response: errorResponses },
+    },
+    async (request) => {
+      if (!request.params.id.startsWith('evt_')) throw invalidField('path.id', 'is not an event id');
+      return services.deliveries.getEvent(principalOf(request), request.params.id);
+    },
+  );
+}

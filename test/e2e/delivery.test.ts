@@ -1,0 +1,366 @@
+/**
+ * The delivery engine end to end: a real Hookline (API + worker) on a real database, real receivers on 127.0.0.1,
+ * signatures checked with the public `standardwebhooks` package. The same suite on SQLite and PostgreSQL.
+ */
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, postgresAvailable } from '../helpers/databases.js';
+import { eventually, type Receiver, startReceiver } from '../helpers/receiver.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+const pgOk = await postgresAvailable();
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect === 'postgres' && !pgOk)(`delivery engine on ${dialect}`, () => {
+    let t: TestApp;
+    let key: string;
+    const receivers: Receiver[] = [];
+
+    beforeAll(async () => {
+      t = await startTestApp(
+        dialect,
+        {
+          HOOKLINE_ALLOW_PRIVATE_TARGETS: 'true',
+          HOOKLINE_POLL_INTERVAL_MS: '50',
+          HOOKLINE_CIRCUIT_FAILURE_THRESHOLD: '3',
+          HOOKLINE_CIRCUIT_COOLDOWN_SECONDS: '1',
+        },
+        { worker: true },
+      );
+      key = (await t.tenant('Deliveries')).adminKey;
+    });
+    afterAll(async () => {
+      await t?.close();
+      for (const r of receivers) await r.close();
+    });
+
+    async function receiver(...args: Parameters<typeof startReceiver>) {
+      const r = await startReceiver(...args);
+      receivers.push(r);
+      return r;
+    }
+    async function webhook(body: Record<string, unknown>, k = key) {
+      const res = await t.call('POST', '/v1/webhooks', { key: k, body: { eventTypes: ['order.*'], ...body } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body as { id: string; secret: string };
+    }
+    async function publish(body: Record<string, unknown>, opts: { k?: string; headers?: Record<string, string> } = {}) {
+      const res = await t.call('POST', '/v1/events', { key: opts.k ?? key, body, headers: opts.headers ?? {} });
+      expect([200, 201], JSON.stringify(res.body)).toContain(res.status);
+      return res;
+    }
+    const deliveriesOf = async (webhookId: string) =>
+      (await t.call('GET', `/v1/webhooks/${webhookId}/deliveries`, { key })).body.data as Array<
+        Record<string, unknown>
+      >;
+
+    it('delivers a signed request that the public standardwebhooks library verifies', async () => {
+      const r = await receiver();
+      const w = await webhook({
+        url: r.url,
+        headers: { 'X-Team': 'blue', Authorization: 'Bearer receiver-token' },
+        includeResources: ['customer'],
+      });
+      const pub = await publish(
+        {
+          type: 'order.created',
+          data: { id: 'ORD-1', total: 42 },
+          references: { orderRef: 'ORD-1' },
+          included: { customer: { id: 'C1' }, other: 1 },
+        },
+        { headers: { 'x-correlation-id': 'corr-777' } },
+      );
+      expect(pub.status).toBe(201);
+      expect(pub.body.deliveries).toBe(1);
+      const [req] = await r.waitFor(1);
+      if (req === undefined) throw new Error('no request');
+      const verified = new Webhook(w.secret).verify(req.body, req.headers as Record<string, string>) as Record<
+        string,
+        unknown
+      >;
+      expect(verified).toMatchObject({
+        id: pub.body.id,
+        type: 'order.created',
+        data: { id: 'ORD-1', total: 42 },
+        included: { customer: { id: 'C1' } },
+      });
+      expect(verified.included).not.toHaveProperty('other');
+      expect(req.headers['x-hook-uid']).toBe(w.id);
+      expect(req.headers['x-event-key']).toBe('order.created');
+      expect(req.headers['x-correlation-id']).toBe('corr-777');
+      expect(req.headers['x-team']).toBe('blue');
+      expect(req.headers['user-agent']).toMatch(/^Hookline\//);
+      const deliveries = await eventually(
+        () => deliveriesOf(w.id),
+        (d) => d[0]?.status === 'succeeded',
+      );
+      expect(req.headers['webhook-id']).toBe(deliveries[0]?.id);
+      expect(req.headers['x-request-uid']).toBe(deliveries[0]?.lastAttemptId);
+
+      const attempts = (await t.call('GET', `/v1/webhooks/${w.id}/attempts`, { key })).body.data;
+      expect(attempts).toHaveLength(1);
+      expect(attempts[0]).toMatchObject({
+        status: 'succeeded',
+        responseStatus: 200,
+        reasonPhrase: 'OK',
+        trigger: 'scheduled',
+        isRetry: false,
+        parentAttemptId: null,
+      });
+      expect(attempts[0].requestHeaders.Authorization).toBe('[redacted]');
+      expect(attempts[0].elapsedMs).toBeGreaterThanOrEqual(0);
+      const hook = (await t.call('GET', `/v1/webhooks/${w.id}`, { key })).body;
+      expect(hook.statistics).toEqual({ total: 1, successes: 1, failures: 0, failuresSinceLastSuccess: 0 });
+      expect(hook.lastSuccess).toMatchObject({ success: true, httpStatusCode: 200, reasonPhrase: 'OK' });
+      expect(hook.lastCall).toEqual(hook.lastSuccess);
+      const byRef = (await t.call('GET', `/v1/webhooks/${w.id}/deliveries?orderRef=ORD-1`, { key })).body.data;
+      expect(byRef).toHaveLength(1);
+      expect((await t.call('GET', `/v1/webhooks/${w.id}/deliveries?orderRef=nope`, { key })).body.data).toHaveLength(0);
+      const ev = (await t.call('GET', `/v1/events/${pub.body.id}`, { key })).body;
+      expect(ev.deliveries.map((d: { id: string }) => d.id)).toEqual([deliveries[0]?.id]);
+    });
+
+    it('retries on failure with the same webhook-id, then fails, then accepts a manual attempt', async () => {
+      const r = await receiver((_req, i) => (i < 2 ? { status: 500, body: 'boom' } : { status: 200 }));
+      const w = await webhook({ url: r.url, retrySchedule: [0, 0, 0] });
+      await publish({ type: 'order.updated', data: { n: 1 } });
+      const reqs = await r.waitFor(3);
+      expect(new Set(reqs.map((q) => q.headers['webhook-id'])).size).toBe(1);
+      const [d] = await eventually(
+        () => deliveriesOf(w.id),
+        (x) => x[0]?.status === 'succeeded',
+      );
+      expect(d?.attempts).toBe(3);
+      const attempts = (
+        await t.call('GET', `/v1/webhooks/${w.id}/deliveries/${d?.id}/attempts`, { key })
+      ).body.data.reverse();
+      expect(attempts.map((a: { trigger: string }) => a.trigger)).toEqual(['scheduled', 'retry', 'retry']);
+      expect(attempts[1].parentAttemptId).toBe(attempts[0].id);
+      expect(attempts[2].isRetry).toBe(true);
+      const failedOnly = (await t.call('GET', `/v1/webhooks/${w.id}/attempts?onlyFailed=true`, { key })).body.data;
+      expect(failedOnly).toHaveLength(2);
+      expect(failedOnly[0].responseBody).toBe('boom');
+
+      // Exhaust a two-attempt schedule, then repair by hand.
+      r.respond(() => ({ status: 503 }));
+      const w2 = await webhook({ url: r.url, retrySchedule: [0, 0] });
+      const before = r.received.length;
+      await publish({ type: 'order.updated', data: { n: 2 } });
+      const [failed] = await eventually(
+        () => deliveriesOf(w2.id),
+        (x) => x[0]?.status === 'failed',
+      );
+      expect(r.received.length - before).toBeGreaterThanOrEqual(2);
+      r.respond(() => ({ status: 200 }));
+      const sched = await t.call('POST', `/v1/webhooks/${w2.id}/deliveries/${failed?.id}/attempts`, { key });
+      expect(sched.status).toBe(202);
+      const [ok] = await eventually(
+        () => deliveriesOf(w2.id),
+        (x) => x[0]?.status === 'succeeded',
+      );
+      expect(ok?.attempts).toBe(3);
+      const last = (await t.call('GET', `/v1/webhooks/${w2.id}/attempts?limit=1`, { key })).body.data[0];
+      expect(last.trigger).toBe('manual');
+    });
+
+    it('honours Retry-After on 429 and disables the webhook on 410 without losing the delivery', async () => {
+      const r = await receiver((_q, i) =>
+        i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
+      );
+      const w = await webhook({ url: r.url, retrySchedule: [0, 0, 0] });
+      await publish({ type: 'order.created', data: {} });
+      const reqs = await r.waitFor(2);
+      expect((reqs[1]?.at ?? 0) - (reqs[0]?.at ?? 0)).toBeGreaterThanOrEqual(900);
+      await eventually(
+        () => deliveriesOf(w.id),
+        (x) => x[0]?.status === 'succeeded',
+      );
+
+      const gone = await receiver(() => ({ status: 410 }));
+      const g = await webhook({ url: gone.url });
+      await publish({ type: 'order.created', data: {} });
+      const hook = await eventually(
+        async () => (await t.call('GET', `/v1/webhooks/${g.id}`, { key })).body,
+        (h) => h.status === 'disabled',
+      );
+      expect(hook.disabledReason).toBe('gone');
+      expect(hook.audit.disabled.by.type).toBe('system');
+      const [d] = await deliveriesOf(g.id);
+      expect(d?.status).toBe('pending');
+      gone.respond(() => ({ status: 200 }));
+      await t.call('POST', `/v1/webhooks/${g.id}/enable`, { key });
+      await eventually(
+        () => deliveriesOf(g.id),
+        (x) => x[0]?.status === 'succeeded',
+      );
+    });
+
+    it('opens the circuit after consecutive failures, probes after the cool-down and closes on success', async () => {
+      const r = await receiver(() => ({ status: 500 }));
+      const w = await webhook({ url: r.url, retrySchedule: [0, 0, 0, 0, 0, 0, 0, 0] });
+      await publish({ type: 'order.created', data: {} });
+      const open = await eventually(
+        async () => (await t.call('GET', `/v1/webhooks/${w.id}`, { key })).body,
+        (h) => h.circuit.state === 'open',
+      );
+      expect(open.circuit.failureCount).toBe(3);
+      const callsWhenOpened = r.received.length;
+      await new Promise((res) => setTimeout(res, 400));
+      expect(r.received.length).toBe(callsWhenOpened);
+      r.respond(() => ({ status: 200 }));
+      const closed = await eventually(
+        async () => (await t.call('GET', `/v1/webhooks/${w.id}`, { key })).body,
+        (h) => h.circuit.state === 'closed',
+      );
+      expect(closed.circuit.failureCount).toBe(0);
+      expect(closed.statistics.failuresSinceLastSuccess).toBe(0);
+      await eventually(
+        () => deliveriesOf(w.id),
+        (x) => x[0]?.status === 'succeeded',
+      );
+    });
+
+    it('disables a webhook that has failed without success for the configured time', async () => {
+      const r = await receiver(() => ({ status: 500 }));
+      const w = await webhook({ url: r.url, retrySchedule: [0, 3600] });
+      await t.core.db.kysely
+        .updateTable('webhooks')
+        .set({ failing_since: Date.now() - 6 * 86_400_000 })
+        .where('id', '=', w.id)
+        .execute();
+      await publish({ type: 'order.created', data: {} });
+      const hook = await eventually(
+        async () => (await t.call('GET', `/v1/webhooks/${w.id}`, { key })).body,
+        (h) => h.status === 'disabled',
+      );
+      expect(hook.disabledReason).toBe('failing');
+    });
+
+    it('publishes idempotently with Idempotency-Key', async () => {
+      const r = await receiver();
+      const w = await webhook({ url: r.url, eventTypes: ['invoice.paid'] });
+      const first = await publish(
+        { type: 'invoice.paid', data: { n: 1 } },
+        { headers: { 'idempotency-key': 'pay-1' } },
+      );
+      const again = await publish(
+        { type: 'invoice.paid', data: { n: 1 } },
+        { headers: { 'idempotency-key': 'pay-1' } },
+      );
+      expect(again.status).toBe(200);
+      expect(again.body.id).toBe(first.body.id);
+      const conflict = await t.call('POST', '/v1/events', {
+        key,
+        body: { type: 'invoice.paid', data: { n: 2 } },
+        headers: { 'idempotency-key': 'pay-1' },
+      });
+      expect(conflict.status).toBe(409);
+      await r.waitFor(1);
+      await new Promise((res) => setTimeout(res, 200));
+      expect(r.received).toHaveLength(1);
+      expect(await deliveriesOf(w.id)).toHaveLength(1);
+    });
+
+    it('fans out by event type, wildcard, criteria, account and mode', async () => {
+      const tenant = await t.tenant('Fanout');
+      const k = tenant.adminKey;
+      const acc1 = (await t.call('POST', '/v1/accounts', { key: k, body: { name: 'one' } })).body.id;
+      const acc2 = (await t.call('POST', '/v1/accounts', { key: k, body: { name: 'two' } })).body.id;
+      const testKey = await t.key(k, { name: 't', roles: ['admin'], mode: 'test' });
+      const r = await receiver();
+      const mk = async (name: string, body: Record<string, unknown>, kk = k) =>
+        [name, (await webhook({ url: `${r.url}?${name}`, ...body }, kk)).id] as const;
+      const hooks = Object.fromEntries([
+        await mk('exact', { eventTypes: ['order.created'] }),
+        await mk('wild', { eventTypes: ['order.*'] }),
+        await mk('all', { eventTypes: ['*'] }),
+        await mk('other', { eventTypes: ['invoice.paid'] }),
+        await mk('crit', { eventTypes: ['order.*'], criteria: { 'product.id': 'P1' } }),
+        await mk('critMiss', { eventTypes: ['order.*'], criteria: { 'product.id': 'P2' } }),
+        await mk('acc1', { eventTypes: ['order.*'], accountId: acc1 }),
+        await mk('acc2', { eventTypes: ['order.*'], accountId: acc2 }),
+        await mk('testmode', { eventTypes: ['*'] }, testKey),
+      ]);
+      await t.call('POST', `/v1/webhooks/${(await mk('off', { eventTypes: ['*'] }))[1]}/disable`, { key: k });
+      const pub = await publish({ type: 'order.created', data: { product: { id: 'P1' } }, accountId: acc1 }, { k });
+      expect(pub.body.deliveries).toBe(5);
+      await r.waitFor(5);
+      await new Promise((res) => setTimeout(res, 200));
+      const got = r.received.map((q) => q.url.split('?')[1]).sort();
+      expect(got).toEqual(['acc1', 'all', 'crit', 'exact', 'wild']);
+      expect(hooks.testmode).toBeDefined();
+      // A tenant's events never reach another tenant's webhooks.
+      const before = r.received.length;
+      await publish({ type: 'order.created', data: { product: { id: 'P1' } } });
+      await new Promise((res) => setTimeout(res, 300));
+      expect(r.received.slice(before).map((q) => q.url.split('?')[1])).not.toContain('exact');
+    });
+
+    it('recovers failed deliveries and, on request, the events a webhook missed', async () => {
+      const r = await receiver(() => ({ status: 500 }));
+      const since = new Date().toISOString();
+      const w = await webhook({ url: r.url, retrySchedule: [0], eventTypes: ['shipment.sent'] });
+      await publish({ type: 'shipment.sent', data: { n: 1 } });
+      await eventually(
+        () => deliveriesOf(w.id),
+        (x) => x[0]?.status === 'failed',
+      );
+      await t.call('POST', `/v1/webhooks/${w.id}/disable`, { key });
+      await publish({ type: 'shipment.sent', data: { n: 2 } });
+      r.respond(() => ({ status: 200 }));
+      await t.call('POST', `/v1/webhooks/${w.id}/enable`, { key });
+      const rec = await t.call('POST', `/v1/webhooks/${w.id}/recover`, { key, body: { since, includeMissing: true } });
+      expect(rec.status).toBe(202);
+      expect(rec.body).toMatchObject({ deliveriesRequeued: 1, deliveriesCreated: 1 });
+      const all = await eventually(
+        () => deliveriesOf(w.id),
+        (x) => x.length === 2 && x.every((d) => d.status === 'succeeded'),
+      );
+      expect(all).toHaveLength(2);
+    });
+
+    it('sends a test event on demand and answers with the attempt', async () => {
+      const r = await receiver(() => ({
+        status: 202,
+        headers: { 'content-type': 'application/json' },
+        body: '{"ok":true}',
+      }));
+      const w = await webhook({ url: r.url });
+      const res = await t.call('POST', `/v1/webhooks/${w.id}/test`, { key, body: { data: { hello: 'world' } } });
+      expect(res.status).toBe(200);
+      expect(res.body.attempt).toMatchObject({ status: 'succeeded', responseStatus: 202, trigger: 'manual' });
+      expect(JSON.parse(res.body.attempt.requestBody).data).toEqual({ hello: 'world' });
+      expect(res.body.delivery.status).toBe('succeeded');
+      const hook = (await t.call('GET', `/v1/webhooks/${w.id}`, { key })).body;
+      expect(hook.lastCall.response).toEqual({ ok: true });
+    });
+
+    it('does not let an endpoint that never answers delay a healthy one', async () => {
+      const dead = await receiver(() => 'hang');
+      const healthy = await receiver();
+      await webhook({ url: dead.url, eventTypes: ['slow.test'], timeoutMs: 5000 });
+      await webhook({ url: healthy.url, eventTypes: ['slow.test'] });
+      const started = Date.now();
+      for (let i = 0; i < 20; i++) await publish({ type: 'slow.test', data: { i } });
+      await healthy.waitFor(20, 4000);
+      expect(Date.now() - started).toBeLessThan(4000);
+    });
+
+    it('validates payloads against the event type schema', async () => {
+      await t.call('POST', '/v1/event-types', {
+        key,
+        body: {
+          name: 'user.signed_up',
+          schema: { type: 'object', required: ['email'], properties: { email: { type: 'string' } } },
+        },
+      });
+      const bad = await t.call('POST', '/v1/events', { key, body: { type: 'user.signed_up', data: { email: 5 } } });
+      expect(bad.status).toBe(422);
+      expect(bad.body.detail).toContain('body.data');
+      expect(
+        (await t.call('POST', '/v1/events', { key, body: { type: 'user.signed_up', data: { email: 'a@b.c' } } }))
+          .status,
+      ).toBe(201);
+    });
+  });
+}

@@ -10,6 +10,7 @@ import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
 import type { DeliveryExecutor } from '../delivery/executor.js';
 import { type PageRequest, toPage } from '../db/paging.js';
+import { newDeliveryRow } from '../queue/new-delivery.js';
 import { NOTIFY_CHANNEL, type Notifier } from '../queue/notifier.js';
 import type { ServiceDeps } from './deps.js';
 import { attemptView, deliveryView, eventView } from './delivery-views.js';
@@ -257,25 +258,19 @@ export class DeliveryService {
           await trx
             .insertInto('deliveries')
             .values(
-              events.slice(i, i + 400).map((e) => ({
-                id: newId('delivery', now),
-                tenant_id: scope.tenantId,
-                mode: scope.mode,
-                webhook_id: webhookId,
-                event_id: e.id,
-                event_type: e.type,
-                status: 'pending',
-                attempts: 0,
-                next_attempt_at: now,
-                next_trigger: 'manual',
-                last_attempt_id: null,
-                last_attempt_at: null,
-                last_attempt_status: null,
-                lease_owner: null,
-                lease_expires_at: null,
-                created_at: now,
-                updated_at: now,
-              })),
+              events
+                .slice(i, i + 400)
+                .map((e) =>
+                  newDeliveryRow({
+                    tenantId: scope.tenantId,
+                    mode: scope.mode,
+                    webhookId,
+                    eventId: e.id,
+                    eventType: e.type,
+                    now,
+                    trigger: 'manual',
+                  }),
+                ),
             )
             .execute();
         }
@@ -322,23 +317,19 @@ export class DeliveryService {
       await trx
         .insertInto('deliveries')
         .values({
+          ...newDeliveryRow({
+            tenantId: scope.tenantId,
+            mode: scope.mode,
+            webhookId,
+            eventId,
+            eventType: type,
+            now,
+            trigger: 'manual',
+          }),
           id: deliveryId,
-          tenant_id: scope.tenantId,
-          mode: scope.mode,
-          webhook_id: webhookId,
-          event_id: eventId,
-          event_type: type,
           status: 'delivering',
-          attempts: 0,
-          next_attempt_at: now,
-          next_trigger: 'manual',
-          last_attempt_id: null,
-          last_attempt_at: null,
-          last_attempt_status: null,
           lease_owner: owner,
           lease_expires_at: now + this.deps.config.delivery.leaseSeconds * 1000,
-          created_at: now,
-          updated_at: now,
         })
         .execute();
     });

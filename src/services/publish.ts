@@ -10,9 +10,10 @@ import { AppError, invalidField } from '../domain/errors.js';
 import { matchesEventType } from '../domain/event-type-match.js';
 import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
-import type { Database, DeliveriesTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
+import { newDeliveryRow } from '../queue/new-delivery.js';
 import { NOTIFY_CHANNEL, type Notifier } from '../queue/notifier.js';
-import { sql, type Insertable } from 'kysely';
+import { sql } from 'kysely';
 import type { ServiceDeps } from './deps.js';
 import { compilePayloadSchema } from './payload-schemas.js';
 import { requireScope } from './webhooks.js';
@@ -211,25 +212,17 @@ export class PublishService {
         )
         .execute();
     }
-    const rows: Insertable<DeliveriesTable>[] = matched.map((w) => ({
-      id: newId('delivery', now),
-      tenant_id: scope.tenantId,
-      mode: scope.mode,
-      webhook_id: w.id,
-      event_id: eventId,
-      event_type: input.type,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: now,
-      next_trigger: 'scheduled',
-      last_attempt_id: null,
-      last_attempt_at: null,
-      last_attempt_status: null,
-      lease_owner: null,
-      lease_expires_at: null,
-      created_at: now,
-      updated_at: now,
-    }));
+    const rows = matched.map((w) =>
+      newDeliveryRow({
+        tenantId: scope.tenantId,
+        mode: scope.mode,
+        webhookId: w.id,
+        eventId,
+        eventType: input.type,
+        now,
+        trigger: 'scheduled',
+      }),
+    );
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       await trx
         .insertInto('deliveries')

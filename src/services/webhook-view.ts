@@ -5,17 +5,9 @@
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../domain/retry-schedule.js';
 import { fromJson, isoOrNull } from '../db/json.js';
 import type { WebhookWithAccount } from '../db/repos/webhooks-repo.js';
+import type { CallRecord } from '../queue/record-attempt.js';
 
-export interface CallView {
-  success: boolean;
-  callTime: string;
-  responseTime: string | null;
-  httpStatusCode: number | null;
-  reasonPhrase: string | null;
-  headers: Record<string, string>;
-  error: string | null;
-  response: unknown;
-}
+export type CallView = CallRecord;
 
 export interface AuditEntry {
   at: string;

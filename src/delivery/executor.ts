@@ -203,7 +203,7 @@ export class DeliveryExecutor {
       webhook_id: webhook.id,
       event_id: event.id,
       url: webhook.url,
-      trigger: delivery.attempts === 0 && delivery.next_trigger === 'scheduled' ? 'scheduled' : delivery.next_trigger,
+      trigger: delivery.next_trigger,
       parent_attempt_id: delivery.last_attempt_id,
       attempt_number: delivery.attempts + 1,
       status: success ? 'succeeded' : 'failed',

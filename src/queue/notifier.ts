@@ -4,7 +4,9 @@
  * other processes. `pg_notify` is called inside the publishing transaction: PostgreSQL delivers it only on commit,
  * so a worker is never woken for rows it cannot see yet.
  */
+import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
+import type { Database } from '../db/schema.js';
 
 export const NOTIFY_CHANNEL = 'hookline_deliveries';
 
@@ -17,6 +19,23 @@ export class Notifier {
   /** Tells in-process listeners at once. Cross-process notification is the publishing transaction's `pg_notify`. */
   notifyLocal(): void {
     for (const l of this.listeners) l();
+  }
+
+  /**
+   * Inside a transaction: PostgreSQL delivers the NOTIFY only on commit, so workers never wake for rows they cannot
+   * see yet. Call `notifyLocal()` after the commit for this process.
+   */
+  async notifyOnCommit(trx: Kysely<Database>): Promise<void> {
+    if (this.pool !== null) await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(trx);
+  }
+
+  /**
+   * Wakes workers everywhere after a change committed outside a publish (manual attempt, recover, enable): a
+   * `pg_notify` for other processes on PostgreSQL, and this process's listeners.
+   */
+  async wakeAll(): Promise<void> {
+    if (this.pool !== null) await this.pool.query(`select pg_notify('${NOTIFY_CHANNEL}', '')`);
+    this.notifyLocal();
   }
 
   onWake(listener: () => void): () => void {

@@ -3,6 +3,9 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import { AccountsRepo } from '../db/repos/accounts-repo.js';
 import { ApiKeysRepo } from '../db/repos/api-keys-repo.js';
+import { AttemptsRepo } from '../db/repos/attempts-repo.js';
+import { DeliveriesRepo } from '../db/repos/deliveries-repo.js';
+import { EventsRepo } from '../db/repos/events-repo.js';
 import { EventTypesRepo } from '../db/repos/event-types-repo.js';
 import { SettingsRepo } from '../db/repos/settings-repo.js';
 import { TenantsRepo } from '../db/repos/tenants-repo.js';
@@ -17,6 +20,9 @@ export interface Repos {
   accounts: AccountsRepo;
   eventTypes: EventTypesRepo;
   webhooks: WebhooksRepo;
+  events: EventsRepo;
+  deliveries: DeliveriesRepo;
+  attempts: AttemptsRepo;
 }
 
 export function createRepos(kysely: Kysely<Database>, db: Db): Repos {
@@ -27,6 +33,9 @@ export function createRepos(kysely: Kysely<Database>, db: Db): Repos {
     accounts: new AccountsRepo(kysely),
     eventTypes: new EventTypesRepo(kysely),
     webhooks: new WebhooksRepo(kysely, db.capabilities),
+    events: new EventsRepo(kysely),
+    deliveries: new DeliveriesRepo(kysely),
+    attempts: new AttemptsRepo(kysely),
   };
 }
 

@@ -1,20 +1,21 @@
 /**
- * Publishing: the event, its references and one delivery per matching webhook are written in ONE transaction
+ * Publishing: events, their references and one delivery per matching webhook are written in ONE transaction
  * (graphile-worker `add_job`, pg-boss adapters): a 2xx answer means every delivery is durable, and a crash before
- * commit leaves nothing half-written.
+ * commit leaves nothing half-written. One event (`POST /v1/events`) and a batch of up to 1 000
+ * (`POST /v1/events/batch`) take the same path; a batch is validated whole first, so nothing is written when any
+ * event is invalid.
  */
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Insertable } from 'kysely';
 import { matchesCriteria } from '../domain/criteria-match.js';
-import { AppError, invalidField } from '../domain/errors.js';
+import { AppError, type FieldError } from '../domain/errors.js';
 import { matchesEventType } from '../domain/event-type-match.js';
 import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
-import type { Database } from '../db/schema.js';
+import type { DeliveriesTable, EventsTable, IdempotencyKeysTable } from '../db/schema.js';
 import { newDeliveryRow } from '../queue/new-delivery.js';
-import { NOTIFY_CHANNEL, type Notifier } from '../queue/notifier.js';
-import { sql } from 'kysely';
-import type { ServiceDeps } from './deps.js';
+import type { Notifier } from '../queue/notifier.js';
+import { inTransaction, type Repos, type ServiceDeps } from './deps.js';
 import { compilePayloadSchema } from './payload-schemas.js';
 import { requireScope } from './webhooks.js';
 
@@ -28,6 +29,11 @@ export interface PublishInput {
   included?: Record<string, unknown>;
 }
 
+export interface PublishItem {
+  input: PublishInput;
+  idempotencyKey?: string;
+}
+
 export interface PublishResult {
   id: string;
   type: string;
@@ -35,7 +41,51 @@ export interface PublishResult {
   createdAt: string;
 }
 
-const INSERT_CHUNK = 400;
+export interface PublishOutcome {
+  result: PublishResult;
+  replayed: boolean;
+}
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+
+export function newEventRow(o: {
+  id: string;
+  scope: TenantScope;
+  accountId: string | null;
+  input: Pick<PublishInput, 'type' | 'data' | 'references' | 'included'>;
+  occurredAt: number;
+  now: number;
+  correlationId: string | null;
+  deliveryCount: number;
+}): Insertable<EventsTable> & { id: string; tenant_id: string } {
+  return {
+    id: o.id,
+    tenant_id: o.scope.tenantId,
+    mode: o.scope.mode,
+    account_id: o.accountId,
+    type: o.input.type,
+    payload: JSON.stringify(o.input.data ?? null),
+    refs: JSON.stringify(o.input.references ?? {}),
+    included: o.input.included === undefined ? null : JSON.stringify(o.input.included),
+    occurred_at: o.occurredAt,
+    created_at: o.now,
+    correlation_id: o.correlationId,
+    delivery_count: o.deliveryCount,
+  };
+}
+
+interface Checked {
+  item: PublishItem;
+  accountId: string | null;
+  occurredAt: number | null;
+  requestHash: string;
+}
+
+interface Candidate {
+  id: string;
+  patterns: string[];
+  criteria: Record<string, unknown>;
+}
 
 export class PublishService {
   constructor(
@@ -47,188 +97,218 @@ export class PublishService {
     principal: Principal,
     input: PublishInput,
     opts: { idempotencyKey?: string; correlationId: string | null },
-  ): Promise<{ result: PublishResult; replayed: boolean }> {
-    const scope = requireScope(principal);
-    const accountId = await this.resolveAccount(scope, input.accountId);
-    await this.validatePayload(scope, input);
-    const occurredAt = input.occurredAt === undefined ? null : Date.parse(input.occurredAt);
-    if (occurredAt !== null && !Number.isFinite(occurredAt))
-      throw invalidField('body.occurredAt', 'must be an ISO 8601 date-time');
-    const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-
-    const out = await this.deps.db.kysely.transaction().execute(async (trx) => {
-      if (opts.idempotencyKey !== undefined) {
-        const prior = await trx
-          .selectFrom('idempotency_keys')
-          .selectAll()
-          .where('tenant_id', '=', scope.tenantId)
-          .where('mode', '=', scope.mode)
-          .where('key', '=', opts.idempotencyKey)
-          .executeTakeFirst();
-        if (prior !== undefined && prior.created_at > this.deps.now() - 24 * 3_600_000) {
-          if (prior.request_hash !== requestHash) {
-            throw new AppError(
-              'idempotency_conflict',
-              'Idempotency-Key: this key was already used with a different body',
-            );
-          }
-          return { result: JSON.parse(prior.response) as PublishResult, replayed: true };
-        }
-        if (prior !== undefined) {
-          await trx
-            .deleteFrom('idempotency_keys')
-            .where('tenant_id', '=', scope.tenantId)
-            .where('mode', '=', scope.mode)
-            .where('key', '=', opts.idempotencyKey)
-            .execute();
-        }
-      }
-      if (input.id !== undefined) {
-        const existing = await trx
-          .selectFrom('events')
-          .select(['id', 'type', 'delivery_count', 'created_at', 'tenant_id'])
-          .where('id', '=', input.id)
-          .executeTakeFirst();
-        if (existing !== undefined) {
-          if (existing.tenant_id !== scope.tenantId) throw invalidField('body.id', 'is already used');
-          // A client-chosen event id makes a publish idempotent by itself.
-          return {
-            result: {
-              id: existing.id,
-              type: existing.type,
-              deliveries: existing.delivery_count,
-              createdAt: new Date(existing.created_at).toISOString(),
-            },
-            replayed: true,
-          };
-        }
-      }
-      const result = await this.write(trx, scope, input, accountId, occurredAt, opts.correlationId);
-      if (opts.idempotencyKey !== undefined) {
-        await trx
-          .insertInto('idempotency_keys')
-          .values({
-            tenant_id: scope.tenantId,
-            mode: scope.mode,
-            key: opts.idempotencyKey,
-            request_hash: requestHash,
-            response: JSON.stringify(result),
-            created_at: this.deps.now(),
-          })
-          .execute();
-      }
-      if (result.deliveries > 0 && this.deps.db.capabilities.listenNotify) {
-        await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(trx);
-      }
-      return { result, replayed: false };
-    });
-    if (!out.replayed && out.result.deliveries > 0) this.notifier.notifyLocal();
+  ): Promise<PublishOutcome> {
+    const item: PublishItem =
+      opts.idempotencyKey === undefined ? { input } : { input, idempotencyKey: opts.idempotencyKey };
+    const [out] = await this.publishMany(principal, [item], opts.correlationId, 'body');
+    if (out === undefined) throw new Error('publishMany returned no outcome');
     return out;
   }
 
-  private async resolveAccount(scope: TenantScope, requested: string | null | undefined): Promise<string | null> {
-    if (scope.accountId !== null) {
-      if (requested != null && requested !== scope.accountId) {
-        throw new AppError('forbidden', 'body.accountId: this API key is restricted to another account');
-      }
-      return scope.accountId;
-    }
-    if (requested == null) return null;
-    if ((await this.deps.repos.accounts.get(scope.tenantId, requested)) === undefined) {
-      throw invalidField('body.accountId', `account ${requested} does not exist`);
-    }
-    return requested;
-  }
-
-  private async validatePayload(scope: TenantScope, input: PublishInput) {
-    const et = await this.deps.repos.eventTypes.get(scope.tenantId, input.type);
-    if (et?.schema == null) return;
-    const validate = compilePayloadSchema(`${scope.tenantId}:${et.name}:${et.updated_at}`, et.schema);
-    if (!validate(input.data)) {
-      const errors = (validate.errors ?? []).slice(0, 20).map((e) => ({
-        field: `body.data${e.instancePath.replace(/\//g, '.')}`,
-        message: e.message ?? 'is not valid',
-      }));
-      throw new AppError(
-        'unprocessable',
-        `body.data does not match the schema of event type ${input.type}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
-        { errors },
-      );
-    }
-  }
-
-  private async write(
-    trx: Kysely<Database>,
-    scope: TenantScope,
-    input: PublishInput,
-    accountId: string | null,
-    occurredAt: number | null,
+  /** `fieldPrefix(i)` names where item i sits in the request: `body` for one event, `body.events[i]` for a batch. */
+  async publishMany(
+    principal: Principal,
+    items: PublishItem[],
     correlationId: string | null,
-  ): Promise<PublishResult> {
-    const now = this.deps.now();
-    const eventId = input.id ?? newId('event', now);
-    let q = trx
-      .selectFrom('webhooks')
-      .select(['id', 'event_types', 'criteria'])
-      .where('tenant_id', '=', scope.tenantId)
-      .where('mode', '=', scope.mode)
-      .where('status', '=', 'enabled')
-      .where('kind', '=', 'notification');
-    // Tenant-wide webhooks (no account) get every account's events; an account's webhooks only its own.
-    q =
-      accountId === null
-        ? q.where('account_id', 'is', null)
-        : q.where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', accountId)]));
-    const candidates = await q.execute();
-    const matched = candidates.filter(
-      (w) =>
-        matchesEventType(JSON.parse(w.event_types) as string[], input.type) &&
-        matchesCriteria(JSON.parse(w.criteria) as Record<string, unknown>, input.data),
-    );
+    fieldPrefix: string | ((i: number) => string) = (i) => `body.events[${i}]`,
+  ): Promise<PublishOutcome[]> {
+    const scope = requireScope(principal);
+    const prefix = typeof fieldPrefix === 'string' ? () => fieldPrefix : fieldPrefix;
+    const checked = await this.check(scope, items, prefix);
 
-    await trx
-      .insertInto('events')
-      .values({
-        id: eventId,
-        tenant_id: scope.tenantId,
-        mode: scope.mode,
-        account_id: accountId,
-        type: input.type,
-        payload: JSON.stringify(input.data ?? null),
-        refs: JSON.stringify(input.references ?? {}),
-        included: input.included === undefined ? null : JSON.stringify(input.included),
-        occurred_at: occurredAt ?? now,
-        created_at: now,
-        correlation_id: correlationId,
-        delivery_count: matched.length,
-      })
-      .execute();
-    const refs = Object.entries(input.references ?? {});
-    if (refs.length > 0) {
-      await trx
-        .insertInto('event_refs')
-        .values(
-          refs.map(([name, value]) => ({ tenant_id: scope.tenantId, event_id: eventId, name, value: String(value) })),
-        )
-        .execute();
+    const outcomes = await inTransaction(this.deps, async (repos, trx) => {
+      const now = this.deps.now();
+      const prior = await this.priorResults(repos, scope, checked, now);
+      const candidates = new Map<string | null, Candidate[]>();
+      const events: Insertable<EventsTable>[] = [];
+      const references: Array<Record<string, string>> = [];
+      const deliveries: Insertable<DeliveriesTable>[] = [];
+      const keys: IdempotencyKeysTable[] = [];
+      const out: PublishOutcome[] = [];
+      const claimedKeys = new Set<string>();
+      for (const c of checked) {
+        const earlier = prior.get(c);
+        if (earlier !== undefined) {
+          out.push({ result: earlier, replayed: true });
+          continue;
+        }
+        const key = c.item.idempotencyKey;
+        if (key !== undefined) {
+          // The same key twice in one batch: the second is a replay of the first.
+          if (claimedKeys.has(key)) {
+            const first = out[checked.findIndex((x) => x.item.idempotencyKey === key)];
+            if (first !== undefined) out.push({ result: first.result, replayed: true });
+            continue;
+          }
+          claimedKeys.add(key);
+        }
+        let list = candidates.get(c.accountId);
+        if (list === undefined) {
+          list = (await repos.webhooks.listFanOutCandidates(scope, c.accountId)).map((w) => ({
+            id: w.id,
+            patterns: JSON.parse(w.event_types) as string[],
+            criteria: JSON.parse(w.criteria) as Record<string, unknown>,
+          }));
+          candidates.set(c.accountId, list);
+        }
+        const { input } = c.item;
+        const matched = list.filter(
+          (w) => matchesEventType(w.patterns, input.type) && matchesCriteria(w.criteria, input.data),
+        );
+        const eventId = input.id ?? newId('event', now);
+        events.push(
+          newEventRow({
+            id: eventId,
+            scope,
+            accountId: c.accountId,
+            input,
+            occurredAt: c.occurredAt ?? now,
+            now,
+            correlationId,
+            deliveryCount: matched.length,
+          }),
+        );
+        references.push(input.references ?? {});
+        for (const w of matched) {
+          deliveries.push(
+            newDeliveryRow({
+              tenantId: scope.tenantId,
+              mode: scope.mode,
+              webhookId: w.id,
+              eventId,
+              eventType: input.type,
+              now,
+              trigger: 'scheduled',
+            }),
+          );
+        }
+        const result: PublishResult = {
+          id: eventId,
+          type: input.type,
+          deliveries: matched.length,
+          createdAt: new Date(now).toISOString(),
+        };
+        if (key !== undefined) {
+          keys.push({
+            tenant_id: scope.tenantId,
+            mode: scope.mode,
+            key,
+            request_hash: c.requestHash,
+            response: JSON.stringify(result),
+            created_at: now,
+          });
+        }
+        out.push({ result, replayed: false });
+      }
+      await repos.events.insertMany(events, references);
+      await repos.deliveries.insertMany(deliveries);
+      await repos.events.putIdempotencyKeys(keys);
+      if (deliveries.length > 0) await this.notifier.notifyOnCommit(trx);
+      return out;
+    });
+    if (outcomes.some((o) => !o.replayed && o.result.deliveries > 0)) this.notifier.notifyLocal();
+    return outcomes;
+  }
+
+  /** Validates every item before anything is written; all problems are reported at once, each naming its field. */
+  private async check(scope: TenantScope, items: PublishItem[], prefix: (i: number) => string): Promise<Checked[]> {
+    const errors: FieldError[] = [];
+    const accounts = new Map<string, boolean>();
+    const out: Checked[] = [];
+    for (const [i, item] of items.entries()) {
+      const at = prefix(i);
+      const { input } = item;
+      let accountId: string | null = input.accountId ?? null;
+      if (scope.accountId !== null) {
+        if (accountId !== null && accountId !== scope.accountId) {
+          throw new AppError('forbidden', `${at}.accountId: this API key is restricted to another account`);
+        }
+        accountId = scope.accountId;
+      } else if (accountId !== null) {
+        let exists = accounts.get(accountId);
+        if (exists === undefined) {
+          exists = (await this.deps.repos.accounts.get(scope.tenantId, accountId)) !== undefined;
+          accounts.set(accountId, exists);
+        }
+        if (!exists) errors.push({ field: `${at}.accountId`, message: `account ${accountId} does not exist` });
+      }
+      let occurredAt: number | null = null;
+      if (input.occurredAt !== undefined) {
+        occurredAt = Date.parse(input.occurredAt);
+        if (!Number.isFinite(occurredAt))
+          errors.push({ field: `${at}.occurredAt`, message: 'must be an ISO 8601 date-time' });
+      }
+      errors.push(...(await this.schemaErrors(scope, input, `${at}.data`)));
+      out.push({
+        item,
+        accountId,
+        occurredAt,
+        requestHash: createHash('sha256').update(JSON.stringify(input)).digest('hex'),
+      });
     }
-    const rows = matched.map((w) =>
-      newDeliveryRow({
-        tenantId: scope.tenantId,
-        mode: scope.mode,
-        webhookId: w.id,
-        eventId,
-        eventType: input.type,
-        now,
-        trigger: 'scheduled',
-      }),
-    );
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await trx
-        .insertInto('deliveries')
-        .values(rows.slice(i, i + INSERT_CHUNK))
-        .execute();
+    if (errors.length > 0) {
+      const shown = errors.slice(0, 50);
+      const code = errors.some((e) => e.message.startsWith('does not match')) ? 'unprocessable' : 'validation_failed';
+      throw new AppError(code, shown.map((e) => `${e.field} ${e.message}`).join('; '), { errors: shown });
     }
-    return { id: eventId, type: input.type, deliveries: matched.length, createdAt: new Date(now).toISOString() };
+    return out;
+  }
+
+  private async schemaErrors(scope: TenantScope, input: PublishInput, at: string): Promise<FieldError[]> {
+    const et = await this.deps.repos.eventTypes.get(scope.tenantId, input.type);
+    if (et?.schema == null) return [];
+    const validate = compilePayloadSchema(`${scope.tenantId}:${et.name}:${et.updated_at}`, et.schema);
+    if (validate(input.data)) return [];
+    return (validate.errors ?? []).slice(0, 20).map((e) => ({
+      field: `${at}${e.instancePath.replace(/\//g, '.')}`,
+      message: `does not match the schema of event type ${input.type}: ${e.message ?? 'is not valid'}`,
+    }));
+  }
+
+  /**
+   * Earlier answers to replay: by `Idempotency-Key` within 24 h (a different body under the same key is a conflict),
+   * or by a client-chosen event id that already exists.
+   */
+  private async priorResults(repos: Repos, scope: TenantScope, checked: Checked[], now: number) {
+    const prior = new Map<Checked, PublishResult>();
+    const keyed = checked.filter((c) => c.item.idempotencyKey !== undefined);
+    if (keyed.length > 0) {
+      const rows = await repos.events.getIdempotencyKeys(
+        scope,
+        keyed.map((c) => c.item.idempotencyKey as string),
+        now - IDEMPOTENCY_WINDOW_MS,
+      );
+      const byKey = new Map(rows.map((r) => [r.key, r]));
+      for (const c of keyed) {
+        const row = byKey.get(c.item.idempotencyKey as string);
+        if (row === undefined) continue;
+        if (row.request_hash !== c.requestHash) {
+          throw new AppError(
+            'idempotency_conflict',
+            `Idempotency-Key "${row.key}": already used with a different body`,
+          );
+        }
+        prior.set(c, JSON.parse(row.response) as PublishResult);
+      }
+    }
+    const withIds = checked.filter((c) => c.item.input.id !== undefined && !prior.has(c));
+    if (withIds.length > 0) {
+      const existing = await repos.events.getByIds(withIds.map((c) => c.item.input.id as string));
+      const byId = new Map(existing.map((e) => [e.id, e]));
+      for (const c of withIds) {
+        const e = byId.get(c.item.input.id as string);
+        if (e === undefined) continue;
+        if (e.tenant_id !== scope.tenantId || e.mode !== scope.mode) {
+          throw new AppError('conflict', `body.id: event id ${e.id} is already used`);
+        }
+        prior.set(c, {
+          id: e.id,
+          type: e.type,
+          deliveries: e.delivery_count,
+          createdAt: new Date(e.created_at).toISOString(),
+        });
+      }
+    }
+    return prior;
   }
 }

@@ -2,9 +2,8 @@
  * Webhook use cases. Each write runs in one transaction and records what changed in the version history, so
  * `GET /v1/webhooks/{id}/versions` can say who changed what and when (the commerce seed's `versions`).
  */
-import { sql } from 'kysely';
 import { AppError, invalidField, notFound } from '../domain/errors.js';
-import { NOTIFY_CHANNEL, type Notifier } from '../queue/notifier.js';
+import type { Notifier } from '../queue/notifier.js';
 import { newId } from '../domain/ids.js';
 import type { Actor, Principal, TenantScope } from '../domain/principal.js';
 import { generateWebhookSecret } from '../domain/signing.js';
@@ -155,19 +154,8 @@ export class WebhookService {
 
   /** Deliveries parked while the webhook was disabled or its circuit open become due now. */
   private async resumeParked(scope: TenantScope, id: string) {
-    const now = this.deps.now();
-    const res = await this.deps.db.kysely
-      .updateTable('deliveries')
-      .set({ next_attempt_at: now, updated_at: now })
-      .where('tenant_id', '=', scope.tenantId)
-      .where('webhook_id', '=', id)
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '>', now)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) > 0) {
-      if (this.deps.db.capabilities.listenNotify)
-        await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(this.deps.db.kysely);
-      this.notifier.notifyLocal();
+    if ((await this.deps.repos.deliveries.resumeParked(scope.tenantId, id, this.deps.now())) > 0) {
+      await this.notifier.wakeAll();
     }
   }
 
@@ -356,10 +344,10 @@ export class WebhookService {
 
   async delete(principal: Principal, id: string): Promise<void> {
     const scope = requireScope(principal);
-    await inTransaction(this.deps, async (repos, trx) => {
+    await inTransaction(this.deps, async (repos) => {
       if (!(await repos.webhooks.delete(scope, id))) throw notFound('webhook', id);
       // Its queue goes with it; the attempt log stays until retention prunes it.
-      await trx.deleteFrom('deliveries').where('tenant_id', '=', scope.tenantId).where('webhook_id', '=', id).execute();
+      await repos.deliveries.deleteForWebhook(scope.tenantId, id);
     });
   }
 

@@ -108,6 +108,25 @@ export class WebhooksRepo {
     return Number(res.numDeletedRows) > 0;
   }
 
+  /**
+   * The webhooks an event may fan out to: same tenant and mode, enabled, kind notification, and either tenant-wide
+   * (no account) or the event's account. Event-type patterns and criteria are matched by the caller.
+   */
+  async listFanOutCandidates(scope: TenantScope, accountId: string | null) {
+    let q = this.db
+      .selectFrom('webhooks')
+      .select(['id', 'event_types', 'criteria'])
+      .where('tenant_id', '=', scope.tenantId)
+      .where('mode', '=', scope.mode)
+      .where('status', '=', 'enabled')
+      .where('kind', '=', 'notification');
+    q =
+      accountId === null
+        ? q.where('account_id', 'is', null)
+        : q.where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', accountId)]));
+    return q.execute();
+  }
+
   async insertVersion(row: WebhookVersionRow): Promise<void> {
     await this.db.insertInto('webhook_versions').values(row).execute();
   }

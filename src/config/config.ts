@@ -21,6 +21,8 @@ export interface Config {
   logLevel: LogLevel;
   role: Role;
   bodyLimitBytes: number;
+  /** `POST /v1/events/batch` carries up to 1 000 events: its own, larger limit. */
+  batchBodyLimitBytes: number;
   secretRotationGraceSeconds: number;
   retentionDays: number;
   delivery: {
@@ -131,6 +133,7 @@ export function loadConfig(env: Env = process.env, overrides: { role?: Role } = 
     logLevel: r.oneOf('HOOKLINE_LOG_LEVEL', LOG_LEVELS, 'info'),
     role: overrides.role ?? r.oneOf('HOOKLINE_ROLE', ROLES, 'all'),
     bodyLimitBytes: r.int('HOOKLINE_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    batchBodyLimitBytes: r.int('HOOKLINE_BATCH_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     secretRotationGraceSeconds: r.int('HOOKLINE_SECRET_ROTATION_GRACE_SECONDS', 24 * 3600, 0, 30 * 24 * 3600),
     retentionDays: r.int('HOOKLINE_RETENTION_DAYS', 14, 1, 3650),
     delivery: {

@@ -346,6 +346,61 @@ for (const dialect of DIALECTS) {
       expect(Date.now() - started).toBeLessThan(4000);
     });
 
+    it('publishes a batch in one transaction, naming each bad event and writing nothing when one is invalid', async () => {
+      const r = await receiver();
+      const w = await webhook({ url: r.url, eventTypes: ['bulk.*'] });
+      const bad = await t.call('POST', '/v1/events/batch', {
+        key,
+        body: {
+          events: [
+            { type: 'bulk.a', data: {} },
+            { type: 'bulk.b', data: {}, colour: 1 },
+            { type: 'bulk.c', data: {}, accountId: 'acc_01J00000000000000000000000' },
+          ],
+        },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.detail).toContain('body.events[1].colour');
+      const badAccount = await t.call('POST', '/v1/events/batch', {
+        key,
+        body: {
+          events: [
+            { type: 'bulk.a', data: {} },
+            { type: 'bulk.c', data: {}, accountId: 'acc_01J00000000000000000000000' },
+          ],
+        },
+      });
+      expect(badAccount.status).toBe(400);
+      expect(badAccount.body.errors[0].field).toBe('body.events[1].accountId');
+      expect(await deliveriesOf(w.id)).toHaveLength(0);
+      const tooMany = await t.call('POST', '/v1/events/batch', {
+        key,
+        body: { events: Array.from({ length: 1001 }, () => ({ type: 'bulk.a', data: {} })) },
+      });
+      expect(tooMany.status).toBe(400);
+
+      const events = Array.from({ length: 300 }, (_, i) => ({
+        type: 'bulk.a',
+        data: { i },
+        idempotencyKey: `bulk-${i}`,
+      }));
+      const ok = await t.call('POST', '/v1/events/batch', { key, body: { events } });
+      expect(ok.status).toBe(201);
+      expect(ok.body.data).toHaveLength(300);
+      expect(
+        ok.body.data.every((d: { deliveries: number; replayed: boolean }) => d.deliveries === 1 && !d.replayed),
+      ).toBe(true);
+      await r.waitFor(300);
+      const again = await t.call('POST', '/v1/events/batch', { key, body: { events: events.slice(0, 2) } });
+      expect(again.body.data.map((d: { id: string; replayed: boolean }) => [d.id, d.replayed])).toEqual([
+        [ok.body.data[0].id, true],
+        [ok.body.data[1].id, true],
+      ]);
+      await new Promise((res) => setTimeout(res, 200));
+      expect(r.received).toHaveLength(300);
+      expect(new Set(r.received.map((q) => JSON.parse(q.body).data.i)).size).toBe(300);
+    });
+
     it('validates payloads against the event type schema', async () => {
       await t.call('POST', '/v1/event-types', {
         key,

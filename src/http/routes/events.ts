@@ -28,8 +28,18 @@ const PublishAnswer = Type.Object({
   deliveries: Type.Integer(),
   createdAt: Type.String(),
 });
+export const MAX_BATCH_EVENTS = 1000;
+const BatchItem = Type.Object(
+  {
+    ...PublishBody.properties,
+    idempotencyKey: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 255, description: 'per-event Idempotency-Key' }),
+    ),
+  },
+  { additionalProperties: false, required: ['type', 'data'] },
+);
 
-export async function eventRoutes(app: FastifyTypeBoxInstance, { services, guards }: RouteDeps) {
+export async function eventRoutes(app: FastifyTypeBoxInstance, { services, guards, config }: RouteDeps) {
   const publish = guards.requireRole('events:publish');
   const read = guards.requireRole('webhooks:read');
 
@@ -61,6 +71,42 @@ export async function eventRoutes(app: FastifyTypeBoxInstance, { services, guard
       });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(replayed ? 200 : 201).send(result);
+    },
+  );
+
+  app.post(
+    '/v1/events/batch',
+    {
+      onRequest: publish,
+      bodyLimit: config.batchBodyLimitBytes,
+      schema: {
+        tags,
+        summary: `Publish up to ${MAX_BATCH_EVENTS} events at once`,
+        description:
+          "All events and their deliveries are written in one transaction; when any event is invalid, nothing is written and the problem names each bad `body.events[i].field`. Each event may carry its own `idempotencyKey`. The answer lists, in order, each event's id and delivery count (`replayed: true` for an idempotent repeat).",
+        body: Type.Object(
+          { events: Type.Array(BatchItem, { minItems: 1, maxItems: MAX_BATCH_EVENTS }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            data: Type.Array(
+              Type.Intersect([PublishAnswer, Type.Object({ index: Type.Integer(), replayed: Type.Boolean() })]),
+            ),
+          }),
+          ...errorResponses,
+          409: Type.Ref('Problem'),
+          413: Type.Ref('Problem'),
+          422: Type.Ref('Problem'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const items = request.body.events.map(({ idempotencyKey, ...input }) =>
+        idempotencyKey === undefined ? { input } : { input, idempotencyKey },
+      );
+      const outcomes = await services.publish.publishMany(principalOf(request), items, String(request.id));
+      return reply.code(201).send({ data: outcomes.map((o, index) => ({ ...o.result, index, replayed: o.replayed })) });
     },
   );
 

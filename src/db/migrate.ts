@@ -1,12 +1,14 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as m001 from './migrations/001-foundation.js';
 import * as m002 from './migrations/002-delivery.js';
+import * as m003 from './migrations/003-batches-ordering.js';
 import type { Database } from './schema.js';
 
 /** Migrations are listed here, not discovered on disk, so they work the same from source and from a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
   '002-delivery': m002,
+  '003-batches-ordering': m003,
 };
 
 class StaticProvider implements MigrationProvider {

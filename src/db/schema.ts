@@ -91,6 +91,7 @@ export interface WebhooksTable {
   last_success_at: number | null;
   /** When the current run of failures began (null after a success): drives auto-disable. */
   failing_since: number | null;
+  ordering_on_failure: string;
   metadata: string;
   reference: string | null;
   reference_origin: string | null;
@@ -168,6 +169,18 @@ export interface DeliveriesTable {
   lease_expires_at: number | null;
   created_at: number;
   updated_at: number;
+  /** 0 none, 1 fifo skipping a finally failed delivery, 2 fifo blocking behind it. */
+  ordering: number;
+  /** 1 while this batch delivery still accepts events. */
+  batch_open: number;
+  event_count: number;
+}
+
+export interface DeliveryEventsTable {
+  delivery_id: string;
+  position: number;
+  event_id: string;
+  event_type: string;
 }
 
 export interface AttemptsTable {
@@ -205,5 +218,6 @@ export interface Database {
   event_refs: EventRefsTable;
   idempotency_keys: IdempotencyKeysTable;
   deliveries: DeliveriesTable;
+  delivery_events: DeliveryEventsTable;
   attempts: AttemptsTable;
 }

@@ -15,6 +15,15 @@ export interface EnvelopeEvent {
 
 /** `{ id, type, timestamp, data }`, plus the included resources the webhook asked for. */
 export function buildBody(event: EnvelopeEvent, includeResources: readonly string[]): string {
+  return JSON.stringify(envelopeOf(event, includeResources));
+}
+
+/** A batch: `{ batchId, events: [envelope, …] }` in publish order; `batchId` is the delivery id (`webhook-id`). */
+export function buildBatchBody(batchId: string, events: EnvelopeEvent[], includeResources: readonly string[]): string {
+  return JSON.stringify({ batchId, events: events.map((e) => envelopeOf(e, includeResources)) });
+}
+
+function envelopeOf(event: EnvelopeEvent, includeResources: readonly string[]): Record<string, unknown> {
   const envelope: Record<string, unknown> = {
     id: event.id,
     type: event.type,
@@ -26,7 +35,7 @@ export function buildBody(event: EnvelopeEvent, includeResources: readonly strin
     for (const name of includeResources) if (name in event.included) picked[name] = event.included[name];
     if (Object.keys(picked).length > 0) envelope.included = picked;
   }
-  return JSON.stringify(envelope);
+  return envelope;
 }
 
 export interface RequestIds {

@@ -16,7 +16,7 @@ import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextRetryDelayMs, parseRetryAfter } fro
 import type { SecretBox } from '../domain/secret-box.js';
 import type { DeliveryRow } from '../queue/claim-due-deliveries.js';
 import { type AttemptRow, type CallRecord, type HealthPolicy, recordAttempt } from '../queue/record-attempt.js';
-import { buildBody, buildHeaders, redactHeaders } from './build-request.js';
+import { buildBatchBody, buildBody, buildHeaders, redactHeaders } from './build-request.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 
 export type WebhookRow = Selectable<WebhooksTable>;
@@ -25,7 +25,10 @@ export type EventRow = Selectable<EventsTable>;
 export interface Job {
   delivery: DeliveryRow;
   webhook: WebhookRow | undefined;
-  event: EventRow | undefined;
+  /** The delivery's events in order: one, or a batch's members. Empty if they were pruned or never existed. */
+  events: EventRow[];
+  /** A batch delivery is sent as `{ batchId, events: [...] }`, even with one event. */
+  batch: boolean;
 }
 
 /** How long deliveries of a disabled webhook wait before looking again (enable wakes them at once anyway). */
@@ -52,29 +55,48 @@ export class DeliveryExecutor {
     this.health = { circuit: this.circuitPolicy, autoDisableAfterMs: d.autoDisableAfterHours * 3_600_000 };
   }
 
-  /** Loads the webhooks and events of a claimed batch in two queries (not two per delivery). */
+  /** Loads the webhooks and events of claimed deliveries in three queries (not per delivery). */
   async load(claimed: DeliveryRow[]): Promise<Job[]> {
     if (claimed.length === 0) return [];
+    const k = this.deps.db.kysely;
+    const members = await k
+      .selectFrom('delivery_events')
+      .select(['delivery_id', 'event_id'])
+      .where(
+        'delivery_id',
+        'in',
+        claimed.map((d) => d.id),
+      )
+      .orderBy('delivery_id')
+      .orderBy('position')
+      .execute();
+    const membersOf = new Map<string, string[]>();
+    for (const m of members) membersOf.set(m.delivery_id, [...(membersOf.get(m.delivery_id) ?? []), m.event_id]);
     const webhookIds = [...new Set(claimed.map((d) => d.webhook_id))];
-    const eventIds = [...new Set(claimed.map((d) => d.event_id))];
+    const eventIds = [...new Set([...claimed.map((d) => d.event_id), ...members.map((m) => m.event_id)])];
     const [webhooks, events] = await Promise.all([
-      this.deps.db.kysely.selectFrom('webhooks').selectAll().where('id', 'in', webhookIds).execute(),
-      this.deps.db.kysely.selectFrom('events').selectAll().where('id', 'in', eventIds).execute(),
+      k.selectFrom('webhooks').selectAll().where('id', 'in', webhookIds).execute(),
+      k.selectFrom('events').selectAll().where('id', 'in', eventIds).execute(),
     ]);
     const wById = new Map(webhooks.map((w) => [w.id, w]));
     const eById = new Map(events.map((e) => [e.id, e]));
-    return claimed.map((d) => ({
-      delivery: d,
-      webhook: wById.get(d.webhook_id) ?? undefined,
-      event: eById.get(d.event_id) ?? undefined,
-    }));
+    return claimed.map((d) => {
+      const ids = membersOf.get(d.id) ?? [d.event_id];
+      return {
+        delivery: d,
+        webhook: wById.get(d.webhook_id),
+        events: ids.map((id) => eById.get(id)).filter((e): e is EventRow => e !== undefined),
+        batch: membersOf.has(d.id),
+      };
+    });
   }
 
   /** Runs one job end to end. `workerId` null means a synchronous call outside the queue (the test endpoint). */
   async execute(job: Job, workerId: string | null): Promise<AttemptRow | null> {
-    const { delivery, webhook, event } = job;
+    const { delivery, webhook, events } = job;
     const now = this.deps.now();
-    if (webhook === undefined || event === undefined || webhook.tenant_id !== delivery.tenant_id) {
+    const first = events[0];
+    if (webhook === undefined || first === undefined || webhook.tenant_id !== delivery.tenant_id) {
       // The webhook was deleted after the claim: nothing to deliver to.
       await this.finishWithoutCall(delivery, workerId, 'failed', now);
       return null;
@@ -112,7 +134,7 @@ export class DeliveryExecutor {
         return null;
       }
     }
-    return this.call(delivery, webhook, event, workerId);
+    return this.call(job, webhook, first, workerId);
   }
 
   private secretsOf(webhook: WebhookRow, now: number): string[] {
@@ -127,26 +149,28 @@ export class DeliveryExecutor {
     return secrets;
   }
 
-  private async call(delivery: DeliveryRow, webhook: WebhookRow, event: EventRow, workerId: string | null) {
+  private async call(job: Job, webhook: WebhookRow, event: EventRow, workerId: string | null) {
+    const { delivery } = job;
     const cfg = this.deps.config.delivery;
     const startedAt = this.deps.now();
     const attemptId = newId('attempt', startedAt);
-    const body = buildBody(
-      {
-        id: event.id,
-        type: event.type,
-        occurredAt: event.occurred_at,
-        data: JSON.parse(event.payload) as unknown,
-        included: event.included === null ? null : (JSON.parse(event.included) as Record<string, unknown>),
-      },
-      JSON.parse(webhook.include_resources) as string[],
-    );
+    const include = JSON.parse(webhook.include_resources) as string[];
+    const envelopes = job.events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      occurredAt: e.occurred_at,
+      data: JSON.parse(e.payload) as unknown,
+      included: e.included === null ? null : (JSON.parse(e.included) as Record<string, unknown>),
+    }));
+    const [single] = envelopes;
+    const body =
+      job.batch || single === undefined ? buildBatchBody(delivery.id, envelopes, include) : buildBody(single, include);
     const headers = buildHeaders(
       {
         deliveryId: delivery.id,
         attemptId,
         webhookId: webhook.id,
-        eventType: event.type,
+        eventType: [...new Set(job.events.map((e) => e.type))].join(','),
         correlationId: event.correlation_id,
       },
       body,

@@ -2,6 +2,10 @@
  * Claims due deliveries for one worker: pending rows whose time has come, oldest first, marked `delivering` with a
  * lease. On PostgreSQL the inner select takes `FOR UPDATE SKIP LOCKED`, so concurrent workers claim disjoint rows
  * without waiting on each other. SQLite runs one writer at a time, so the same statement is already exclusive there.
+ *
+ * FIFO webhooks: a delivery is claimable only when no earlier delivery of its webhook is unfinished (pending or
+ * delivering; with "block", failed too), so exactly one is in flight and they go out in publish order.
+ * Batches: claiming an open batch closes it; later events start a new batch.
  */
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/connect.js';
@@ -22,14 +26,40 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
   if (o.limit <= 0) return [];
   return db.kysely
     .updateTable('deliveries')
-    .set({ status: 'delivering', lease_owner: o.workerId, lease_expires_at: o.now + o.leaseMs, updated_at: o.now })
+    .set({
+      status: 'delivering',
+      lease_owner: o.workerId,
+      lease_expires_at: o.now + o.leaseMs,
+      updated_at: o.now,
+      batch_open: 0,
+    })
     .where('status', '=', 'pending')
     .where('id', 'in', (eb) => {
       let q = eb
         .selectFrom('deliveries')
         .select('id')
         .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', o.now);
+        .where('next_attempt_at', '<=', o.now)
+        .where((w) =>
+          w.or([
+            w('deliveries.ordering', '=', 0),
+            w.not(
+              w.exists(
+                w
+                  .selectFrom('deliveries as earlier')
+                  .select('earlier.id')
+                  .whereRef('earlier.webhook_id', '=', 'deliveries.webhook_id')
+                  .whereRef('earlier.id', '<', 'deliveries.id')
+                  .where((e) =>
+                    e.or([
+                      e('earlier.status', 'in', ['pending', 'delivering']),
+                      e.and([e('earlier.status', '=', 'failed'), e('deliveries.ordering', '=', 2)]),
+                    ]),
+                  ),
+              ),
+            ),
+          ]),
+        );
       if (o.excludeWebhookIds.length > 0) q = q.where('webhook_id', 'not in', [...o.excludeWebhookIds]);
       q = q.orderBy('next_attempt_at').limit(o.limit);
       return db.capabilities.skipLocked ? q.forUpdate().skipLocked() : q;

@@ -11,7 +11,9 @@ export function newDeliveryRow(o: {
   eventType: string;
   now: number;
   trigger: 'scheduled' | 'manual';
-}): Insertable<DeliveriesTable> {
+  /** From the webhook: `ordering` and `orderingOnFailure`. */
+  ordering?: { ordering: string; onFailure: string };
+}): Insertable<DeliveriesTable> & { id: string } {
   return {
     id: newId('delivery', o.now),
     tenant_id: o.tenantId,
@@ -30,5 +32,14 @@ export function newDeliveryRow(o: {
     lease_expires_at: null,
     created_at: o.now,
     updated_at: o.now,
+    ordering: orderingCode(o.ordering),
+    batch_open: 0,
+    event_count: 1,
   };
+}
+
+/** The delivery's copy of its webhook's ordering: 0 none, 1 fifo (skip a failed one), 2 fifo (block behind it). */
+export function orderingCode(o: { ordering: string; onFailure: string } | undefined): number {
+  if (o === undefined || o.ordering !== 'fifo') return 0;
+  return o.onFailure === 'block' ? 2 : 1;
 }

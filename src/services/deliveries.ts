@@ -8,13 +8,13 @@ import { matchesEventType } from '../domain/event-type-match.js';
 import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
 import type { DeliveryExecutor } from '../delivery/executor.js';
-import type { DeliveryListFilter } from '../db/repos/deliveries-repo.js';
+import type { DeliveryListFilter, DeliveryRow } from '../db/repos/deliveries-repo.js';
 import type { EventListFilter } from '../db/repos/events-repo.js';
 import { type PageRequest, toPage } from '../db/paging.js';
 import { newDeliveryRow } from '../queue/new-delivery.js';
 import type { Notifier } from '../queue/notifier.js';
 import { inTransaction, type ServiceDeps } from './deps.js';
-import { attemptView, deliveryView, eventView } from './delivery-views.js';
+import { attemptView, type BatchMember, deliveryView, eventView } from './delivery-views.js';
 import { newEventRow } from './publish.js';
 import { requireScope } from './webhooks.js';
 
@@ -44,6 +44,19 @@ export class DeliveryService {
     return d;
   }
 
+  /** Delivery views with their batch members, loaded in one query for the page. */
+  private async views(rows: DeliveryRow[]) {
+    const members = await this.repos.deliveries.batchEvents(rows.map((r) => r.id));
+    const byDelivery = new Map<string, BatchMember[]>();
+    for (const m of members) {
+      byDelivery.set(m.delivery_id, [
+        ...(byDelivery.get(m.delivery_id) ?? []),
+        { eventId: m.event_id, eventType: m.event_type },
+      ]);
+    }
+    return rows.map((r) => deliveryView(r, byDelivery.get(r.id)));
+  }
+
   async listEvents(principal: Principal, f: EventListFilter, page: PageRequest) {
     const scope = requireScope(principal);
     return toPage(await this.repos.events.list(scope, f, page), page.limit, eventView);
@@ -54,17 +67,20 @@ export class DeliveryService {
     const e = await this.repos.events.get(scope, id);
     if (e === undefined) throw notFound('event', id);
     const deliveries = await this.repos.deliveries.listForEvent(scope.tenantId, id);
-    return { ...eventView(e), deliveries: deliveries.map(deliveryView) };
+    return { ...eventView(e), deliveries: await this.views(deliveries) };
   }
 
   async listDeliveries(principal: Principal, webhookId: string, f: DeliveryFilter, page: PageRequest) {
     const scope = requireScope(principal);
     await this.webhookInScope(scope, webhookId);
-    return toPage(await this.repos.deliveries.list(scope.tenantId, webhookId, f, page), page.limit, deliveryView);
+    const page1 = toPage(await this.repos.deliveries.list(scope.tenantId, webhookId, f, page), page.limit, (r) => r);
+    return { data: await this.views(page1.data), nextCursor: page1.nextCursor };
   }
 
   async getDelivery(principal: Principal, webhookId: string, deliveryId: string) {
-    return deliveryView(await this.deliveryInScope(requireScope(principal), webhookId, deliveryId));
+    const [view] = await this.views([await this.deliveryInScope(requireScope(principal), webhookId, deliveryId)]);
+    if (view === undefined) throw notFound('delivery', deliveryId);
+    return view;
   }
 
   async listDeliveryAttempts(principal: Principal, webhookId: string, deliveryId: string, page: PageRequest) {
@@ -128,6 +144,7 @@ export class DeliveryService {
             eventType: e.type,
             now,
             trigger: 'manual',
+            ordering: { ordering: w.ordering, onFailure: w.ordering_on_failure },
           }),
         ),
       );

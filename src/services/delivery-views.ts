@@ -2,14 +2,24 @@ import type { Selectable } from 'kysely';
 import type { AttemptsTable, DeliveriesTable, EventsTable } from '../db/schema.js';
 import { fromJson, isoOrNull } from '../db/json.js';
 
-export function deliveryView(d: Selectable<DeliveriesTable>) {
+export interface BatchMember {
+  eventId: string;
+  eventType: string;
+}
+
+/** `members` lists a batch's events in order; a single-event delivery passes none. */
+export function deliveryView(d: Selectable<DeliveriesTable>, members: BatchMember[] = []) {
+  const events = members.length > 0 ? members : [{ eventId: d.event_id, eventType: d.event_type }];
   return {
     id: d.id,
     webhookId: d.webhook_id,
     eventId: d.event_id,
-    eventIds: [d.event_id],
+    eventIds: events.map((e) => e.eventId),
     eventType: d.event_type,
-    eventTypes: [d.event_type],
+    eventTypes: [...new Set(events.map((e) => e.eventType))],
+    totalEvents: events.length,
+    batch: members.length > 0,
+    batchOpen: d.batch_open === 1,
     status: d.status === 'delivering' ? 'delivering' : d.status,
     attempts: d.attempts,
     nextAttemptAt: d.status === 'pending' ? isoOrNull(d.next_attempt_at) : null,

@@ -12,9 +12,9 @@ import { AppError, type FieldError } from '../domain/errors.js';
 import { matchesEventType } from '../domain/event-type-match.js';
 import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
-import type { DeliveriesTable, EventsTable, IdempotencyKeysTable } from '../db/schema.js';
-import { newDeliveryRow } from '../queue/new-delivery.js';
+import type { EventsTable, IdempotencyKeysTable } from '../db/schema.js';
 import type { Notifier } from '../queue/notifier.js';
+import { BatchAssembler, type FanOutTarget } from './batch-assembler.js';
 import { inTransaction, type Repos, type ServiceDeps } from './deps.js';
 import { compilePayloadSchema } from './payload-schemas.js';
 import { requireScope } from './webhooks.js';
@@ -81,8 +81,7 @@ interface Checked {
   requestHash: string;
 }
 
-interface Candidate {
-  id: string;
+interface Candidate extends FanOutTarget {
   patterns: string[];
   criteria: Record<string, unknown>;
 }
@@ -122,7 +121,7 @@ export class PublishService {
       const candidates = new Map<string | null, Candidate[]>();
       const events: Insertable<EventsTable>[] = [];
       const references: Array<Record<string, string>> = [];
-      const deliveries: Insertable<DeliveriesTable>[] = [];
+      const assembler = new BatchAssembler(repos, scope, now, this.deps.db.capabilities.skipLocked);
       const keys: IdempotencyKeysTable[] = [];
       const out: PublishOutcome[] = [];
       const claimedKeys = new Set<string>();
@@ -148,6 +147,10 @@ export class PublishService {
             id: w.id,
             patterns: JSON.parse(w.event_types) as string[],
             criteria: JSON.parse(w.criteria) as Record<string, unknown>,
+            maxBatchSize: w.max_batch_size,
+            maxBatchTimeDelay: w.max_batch_time_delay,
+            ordering: w.ordering,
+            orderingOnFailure: w.ordering_on_failure,
           }));
           candidates.set(c.accountId, list);
         }
@@ -169,19 +172,7 @@ export class PublishService {
           }),
         );
         references.push(input.references ?? {});
-        for (const w of matched) {
-          deliveries.push(
-            newDeliveryRow({
-              tenantId: scope.tenantId,
-              mode: scope.mode,
-              webhookId: w.id,
-              eventId,
-              eventType: input.type,
-              now,
-              trigger: 'scheduled',
-            }),
-          );
-        }
+        for (const w of matched) await assembler.add(w, { id: eventId, type: input.type });
         const result: PublishResult = {
           id: eventId,
           type: input.type,
@@ -201,9 +192,9 @@ export class PublishService {
         out.push({ result, replayed: false });
       }
       await repos.events.insertMany(events, references);
-      await repos.deliveries.insertMany(deliveries);
+      await assembler.flush();
       await repos.events.putIdempotencyKeys(keys);
-      if (deliveries.length > 0) await this.notifier.notifyOnCommit(trx);
+      if (assembler.deliveryCount > 0) await this.notifier.notifyOnCommit(trx);
       return out;
     });
     if (outcomes.some((o) => !o.replayed && o.result.deliveries > 0)) this.notifier.notifyLocal();

@@ -37,6 +37,7 @@ export function webhookView(row: WebhookWithAccount) {
     timeoutMs: row.timeout_ms,
     retrySchedule: fromJson<number[]>(row.retry_schedule, [...DEFAULT_RETRY_SCHEDULE_SECONDS]),
     ordering: row.ordering as 'none' | 'fifo',
+    orderingOnFailure: row.ordering_on_failure as 'skip' | 'block',
     rateLimitPerSecond: row.rate_limit_per_second,
     circuit: {
       state: row.circuit_state as 'closed' | 'open' | 'half_open',

@@ -38,6 +38,7 @@ export interface WebhookFields {
   timeoutMs?: number;
   retrySchedule?: number[] | null;
   ordering?: 'none' | 'fifo';
+  orderingOnFailure?: 'skip' | 'block';
   rateLimitPerSecond?: number | null;
   metadata?: Record<string, unknown>;
   reference?: string | null;
@@ -80,6 +81,7 @@ const TRACKED: Array<keyof WebhookView> = [
   'timeoutMs',
   'retrySchedule',
   'ordering',
+  'orderingOnFailure',
   'rateLimitPerSecond',
   'metadata',
   'reference',
@@ -216,6 +218,7 @@ export class WebhookService {
         timeout_ms: input.timeoutMs ?? this.defaultTimeout(kind),
         retry_schedule: input.retrySchedule == null ? null : toJson(input.retrySchedule),
         ordering: input.ordering ?? 'none',
+        ordering_on_failure: input.orderingOnFailure ?? 'skip',
         rate_limit_per_second: input.rateLimitPerSecond ?? null,
         circuit_state: 'closed',
         circuit_failure_count: 0,
@@ -281,6 +284,7 @@ export class WebhookService {
     if (patch.maxBatchTimeDelay !== undefined) set.max_batch_time_delay = patch.maxBatchTimeDelay;
     if (patch.timeoutMs !== undefined) set.timeout_ms = patch.timeoutMs;
     if (patch.ordering !== undefined) set.ordering = patch.ordering;
+    if (patch.orderingOnFailure !== undefined) set.ordering_on_failure = patch.orderingOnFailure;
     if (patch.rateLimitPerSecond !== undefined) set.rate_limit_per_second = patch.rateLimitPerSecond;
     if (patch.metadata !== undefined) set.metadata = toJson(patch.metadata);
     if (patch.reference !== undefined) set.reference = patch.reference;

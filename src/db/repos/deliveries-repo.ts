@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { PageRequest } from '../paging.js';
-import type { Database, DeliveriesTable } from '../schema.js';
+import type { Database, DeliveriesTable, DeliveryEventsTable } from '../schema.js';
 
 export type DeliveryRow = Selectable<DeliveriesTable>;
 
@@ -31,6 +31,54 @@ export class DeliveriesRepo {
     }
   }
 
+  /**
+   * The open batch of each webhook (at most one each), locked on PostgreSQL so a concurrent publish appends after us
+   * and a worker's claim (SKIP LOCKED) passes it by until we commit.
+   */
+  async openBatches(webhookIds: string[], lock: boolean) {
+    if (webhookIds.length === 0) return [];
+    const q = this.db
+      .selectFrom('deliveries')
+      .select(['id', 'webhook_id', 'event_count', 'next_attempt_at'])
+      .where('webhook_id', 'in', webhookIds)
+      .where('batch_open', '=', 1)
+      .where('status', '=', 'pending');
+    return (lock ? q.forUpdate() : q).execute();
+  }
+
+  async updateBatch(
+    id: string,
+    set: { event_count: number; batch_open: number; next_attempt_at: number },
+    now: number,
+  ) {
+    await this.db
+      .updateTable('deliveries')
+      .set({ ...set, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async insertBatchEvents(rows: Array<Insertable<DeliveryEventsTable>>): Promise<void> {
+    for (let i = 0; i < rows.length; i += 1000) {
+      await this.db
+        .insertInto('delivery_events')
+        .values(rows.slice(i, i + 1000))
+        .execute();
+    }
+  }
+
+  /** The events of batch deliveries, in order; deliveries without rows here carry their single `event_id`. */
+  async batchEvents(deliveryIds: string[]) {
+    if (deliveryIds.length === 0) return [];
+    return this.db
+      .selectFrom('delivery_events')
+      .selectAll()
+      .where('delivery_id', 'in', deliveryIds)
+      .orderBy('delivery_id')
+      .orderBy('position')
+      .execute();
+  }
+
   async get(tenantId: string, webhookId: string, id: string): Promise<DeliveryRow | undefined> {
     return this.db
       .selectFrom('deliveries')
@@ -58,20 +106,48 @@ export class DeliveriesRepo {
       .where('deliveries.tenant_id', '=', tenantId)
       .where('deliveries.webhook_id', '=', webhookId);
     if (f.status !== undefined) q = q.where('deliveries.status', '=', f.status);
-    if (f.eventType !== undefined) q = q.where('deliveries.event_type', '=', f.eventType);
+    const eventType = f.eventType;
+    if (eventType !== undefined) {
+      // A batch matches when any of its events has the type.
+      q = q.where((eb) =>
+        eb.or([
+          eb('deliveries.event_type', '=', eventType),
+          eb.exists(
+            eb
+              .selectFrom('delivery_events')
+              .select('delivery_events.event_id')
+              .whereRef('delivery_events.delivery_id', '=', 'deliveries.id')
+              .where('delivery_events.event_type', '=', eventType),
+          ),
+        ]),
+      );
+    }
     if (f.createdAfter !== undefined) q = q.where('deliveries.created_at', '>=', f.createdAfter);
     if (f.createdBefore !== undefined) q = q.where('deliveries.created_at', '<', f.createdBefore);
     if (f.lastAttemptAfter !== undefined) q = q.where('deliveries.last_attempt_at', '>=', f.lastAttemptAfter);
     if (f.lastAttemptBefore !== undefined) q = q.where('deliveries.last_attempt_at', '<', f.lastAttemptBefore);
     for (const [name, value] of Object.entries(f.references ?? {})) {
+      // The delivery's own event, or (for a batch) any of its events, carries the reference.
       q = q.where(({ exists, selectFrom }) =>
         exists(
           selectFrom('event_refs')
             .select('event_refs.event_id')
-            .whereRef('event_refs.event_id', '=', 'deliveries.event_id')
             .where('event_refs.tenant_id', '=', tenantId)
             .where('event_refs.name', '=', name)
-            .where('event_refs.value', '=', value),
+            .where('event_refs.value', '=', value)
+            .where((r) =>
+              r.or([
+                r('event_refs.event_id', '=', r.ref('deliveries.event_id')),
+                r(
+                  'event_refs.event_id',
+                  'in',
+                  r
+                    .selectFrom('delivery_events')
+                    .select('delivery_events.event_id')
+                    .whereRef('delivery_events.delivery_id', '=', 'deliveries.id'),
+                ),
+              ]),
+            ),
         ),
       );
     }

@@ -115,7 +115,16 @@ export class WebhooksRepo {
   async listFanOutCandidates(scope: TenantScope, accountId: string | null) {
     let q = this.db
       .selectFrom('webhooks')
-      .select(['id', 'event_types', 'criteria'])
+      .select([
+        'id',
+        'event_types',
+        'criteria',
+        'filter',
+        'max_batch_size',
+        'max_batch_time_delay',
+        'ordering',
+        'ordering_on_failure',
+      ])
       .where('tenant_id', '=', scope.tenantId)
       .where('mode', '=', scope.mode)
       .where('status', '=', 'enabled')

@@ -40,6 +40,12 @@ const mutable = {
     ),
   ),
   ordering: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('fifo')])),
+  orderingOnFailure: Type.Optional(
+    Type.Union([Type.Literal('skip'), Type.Literal('block')], {
+      description:
+        'fifo only: after a delivery finally fails, go on with the next (skip) or wait for it to be repaired (block)',
+    }),
+  ),
   rateLimitPerSecond: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()])),
   metadata: Type.Optional(Metadata),
   reference: Type.Optional(NullableString(255)),
@@ -107,6 +113,7 @@ export const WebhookSchema = Type.Object(
     timeoutMs: Type.Integer(),
     retrySchedule: Type.Array(Type.Integer()),
     ordering: Str,
+    orderingOnFailure: Str,
     rateLimitPerSecond: Type.Union([Type.Integer(), Type.Null()]),
     circuit: Type.Object({ state: Str, failureCount: Type.Integer(), openedAt: NStr }),
     statistics: Type.Object({

@@ -18,6 +18,7 @@ import type { AppServices } from './http/types.js';
 import { DeliveryExecutor } from './delivery/executor.js';
 import { HttpSender } from './delivery/http-sender.js';
 import { Notifier } from './queue/notifier.js';
+import { BatchService } from './services/batches.js';
 import { DeliveryService } from './services/deliveries.js';
 import { PublishService } from './services/publish.js';
 import { HOOKLINE_VERSION } from './version.js';
@@ -75,13 +76,15 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
       maxConnectionsPerOrigin: Math.max(config.delivery.perWebhookConcurrency, 16),
     });
     const executor = new DeliveryExecutor({ db, sender, secretBox: deps.secretBox, config, now: deps.now });
+    const deliveries = new DeliveryService(deps, notifier, executor);
     const services: AppServices = {
       auth: new Authenticator(repos, root.hash),
       tenancy: new TenancyService(deps),
       webhooks: new WebhookService(deps, notifier),
       eventTypes: new EventTypeService(deps),
       publish: new PublishService(deps, notifier),
-      deliveries: new DeliveryService(deps, notifier, executor),
+      deliveries,
+      batches: new BatchService(deps, deliveries),
     };
     return {
       config,

@@ -12,6 +12,7 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import { createGuards, principalPlugin } from './auth-plugin.js';
 import { handleError, sendProblem } from './problem.js';
+import { batchRoutes } from './routes/batches.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
 import { eventTypeRoutes } from './routes/event-types.js';
@@ -109,6 +110,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(webhookRoutes, routeDeps);
   await app.register(eventRoutes, routeDeps);
   await app.register(deliveryRoutes, routeDeps);
+  await app.register(batchRoutes, routeDeps);
   return app;
 }
 

@@ -9,6 +9,7 @@ import type {
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import type { Authenticator } from '../services/auth.js';
+import type { BatchService } from '../services/batches.js';
 import type { DeliveryService } from '../services/deliveries.js';
 import type { EventTypeService } from '../services/event-types.js';
 import type { PublishService } from '../services/publish.js';
@@ -31,6 +32,7 @@ export interface AppServices {
   eventTypes: EventTypeService;
   publish: PublishService;
   deliveries: DeliveryService;
+  batches: BatchService;
 }
 
 export interface RouteDeps {

@@ -101,6 +101,52 @@ describe('a process killed with SIGKILL while delivering', () => {
   });
 });
 
+describe('a half-filled batch across a SIGKILL', () => {
+  it('is sent once, whole, after the restart', { timeout: 60_000 }, async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookline-batch-crash-'));
+    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    const env = {
+      HOOKLINE_DATA_DIR: dataDir,
+      HOOKLINE_ADMIN_KEY: ROOT,
+      HOOKLINE_ALLOW_PRIVATE_TARGETS: 'true',
+      HOOKLINE_POLL_INTERVAL_MS: '100',
+    };
+    let proc: HooklineProcess = await startHookline(env);
+    cleanups.push(() => proc.kill('SIGKILL'));
+    const tenant = await api(proc.base ?? '', ROOT, 'POST', '/v1/tenants', { name: 'batch' });
+    const key = String(
+      (
+        await api(
+          proc.base ?? '',
+          ROOT,
+          'POST',
+          '/v1/api-keys',
+          { name: 'k', roles: ['admin'] },
+          { 'x-tenant-id': String(tenant.body?.id) },
+        )
+      ).body?.key,
+    );
+    const hook = await api(proc.base ?? '', key, 'POST', '/v1/webhooks', {
+      url: receiver.url,
+      eventTypes: ['*'],
+      maxBatchSize: 50,
+      maxBatchTimeDelay: 3000,
+    });
+    expect(hook.status).toBe(201);
+    const ids = await publishMany(proc.base ?? '', key, 10);
+    await proc.kill('SIGKILL');
+    expect(receiver.received).toHaveLength(0);
+    proc = await startHookline(env);
+    await waitUntil(() => receiver.received.length >= 1, 20_000, 'the batch after restart');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.received).toHaveLength(1);
+    const batch = JSON.parse(receiver.received[0]?.body ?? '{}') as { events: Array<{ id: string }> };
+    expect(batch.events.map((e) => e.id).sort()).toEqual([...ids].sort());
+  });
+});
+
 describe.skipIf(!pgOk)('two worker processes on one PostgreSQL', () => {
   it('deliver a batch with no event missing and no delivery sent twice', { timeout: 90_000 }, async () => {
     const db: TestDatabase = await createTestDatabase('postgres');

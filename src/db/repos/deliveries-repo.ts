@@ -6,6 +6,8 @@ export type DeliveryRow = Selectable<DeliveriesTable>;
 
 export interface DeliveryListFilter {
   status?: string;
+  /** Any of these statuses (the batch API's `lastDeliveryAttemptStatus` maps onto several). */
+  statuses?: string[];
   eventType?: string;
   createdAfter?: number;
   createdBefore?: number;
@@ -100,11 +102,36 @@ export class DeliveriesRepo {
   }
 
   async list(tenantId: string, webhookId: string, f: DeliveryListFilter, page: PageRequest): Promise<DeliveryRow[]> {
+    let q = this.filtered(tenantId, webhookId, f).selectAll('deliveries');
+    if (page.cursor !== null) q = q.where('deliveries.id', '<', page.cursor);
+    return q
+      .orderBy('deliveries.id', 'desc')
+      .limit(page.limit + 1)
+      .execute();
+  }
+
+  /** Offset paging (the insurance seed's `from` / `take`), newest first, with the total for its page counts. */
+  async listOffset(tenantId: string, webhookId: string, f: DeliveryListFilter, from: number, take: number) {
+    const [rows, total] = await Promise.all([
+      this.filtered(tenantId, webhookId, f)
+        .selectAll('deliveries')
+        .orderBy('deliveries.id', 'desc')
+        .offset(from)
+        .limit(take)
+        .execute(),
+      this.filtered(tenantId, webhookId, f)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirst(),
+    ]);
+    return { rows, total: Number(total?.n ?? 0) };
+  }
+
+  private filtered(tenantId: string, webhookId: string, f: DeliveryListFilter) {
     let q = this.db
       .selectFrom('deliveries')
-      .selectAll('deliveries')
       .where('deliveries.tenant_id', '=', tenantId)
       .where('deliveries.webhook_id', '=', webhookId);
+    if (f.statuses !== undefined) q = q.where('deliveries.status', 'in', f.statuses);
     if (f.status !== undefined) q = q.where('deliveries.status', '=', f.status);
     const eventType = f.eventType;
     if (eventType !== undefined) {
@@ -151,11 +178,7 @@ export class DeliveriesRepo {
         ),
       );
     }
-    if (page.cursor !== null) q = q.where('deliveries.id', '<', page.cursor);
-    return q
-      .orderBy('deliveries.id', 'desc')
-      .limit(page.limit + 1)
-      .execute();
+    return q;
   }
 
   /** Makes deliveries due now with a `manual` trigger; one delivery, or every failed one created since a time. */

@@ -21,6 +21,7 @@ import { Notifier } from './queue/notifier.js';
 import { BatchService } from './services/batches.js';
 import { DeliveryService } from './services/deliveries.js';
 import { PublishService } from './services/publish.js';
+import { ValidationService } from './services/validations.js';
 import { HOOKLINE_VERSION } from './version.js';
 
 export interface Core {
@@ -85,6 +86,7 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
       publish: new PublishService(deps, notifier),
       deliveries,
       batches: new BatchService(deps, deliveries),
+      validations: new ValidationService(deps, executor),
     };
     return {
       config,

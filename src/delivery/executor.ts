@@ -22,6 +22,9 @@ import type { HttpSender, SendResult } from './http-sender.js';
 export type WebhookRow = Selectable<WebhooksTable>;
 export type EventRow = Selectable<EventsTable>;
 
+export type SkipReason = 'webhook_missing' | 'disabled' | 'circuit_open';
+export type ExecuteResult = { kind: 'attempt'; attempt: AttemptRow } | { kind: 'skipped'; reason: SkipReason };
+
 export interface Job {
   delivery: DeliveryRow;
   webhook: WebhookRow | undefined;
@@ -91,30 +94,33 @@ export class DeliveryExecutor {
     });
   }
 
-  /** Runs one job end to end. `workerId` null means a synchronous call outside the queue (the test endpoint). */
-  async execute(job: Job, workerId: string | null): Promise<AttemptRow | null> {
+  /**
+   * Runs one job end to end. `workerId` is the lease owner the delivery row must still carry.
+   * `once`: a synchronous one-shot call (validation webhooks): no parking and no retries — a webhook that may not be
+   * called ends the delivery as skipped, and a failed call is final.
+   */
+  async execute(job: Job, workerId: string | null, opts: { once?: boolean } = {}): Promise<ExecuteResult> {
     const { delivery, webhook, events } = job;
     const now = this.deps.now();
     const first = events[0];
+    const skip = async (reason: SkipReason, until: number): Promise<ExecuteResult> => {
+      if (opts.once === true || reason === 'webhook_missing')
+        await this.finishWithoutCall(delivery, workerId, 'failed', now);
+      else await this.park(delivery, workerId, until);
+      return { kind: 'skipped', reason };
+    };
     if (webhook === undefined || first === undefined || webhook.tenant_id !== delivery.tenant_id) {
       // The webhook was deleted after the claim: nothing to deliver to.
-      await this.finishWithoutCall(delivery, workerId, 'failed', now);
-      return null;
+      return skip('webhook_missing', now);
     }
-    if (webhook.status !== 'enabled') {
-      await this.park(delivery, workerId, now + DISABLED_RECHECK_MS);
-      return null;
-    }
+    if (webhook.status !== 'enabled') return skip('disabled', now + DISABLED_RECHECK_MS);
     const circuit: Circuit = {
       state: webhook.circuit_state as Circuit['state'],
       failureCount: webhook.circuit_failure_count,
       openedAt: webhook.circuit_opened_at,
     };
     const decision = circuitAllowsCall(circuit, this.circuitPolicy, now);
-    if (!decision.allowed) {
-      await this.park(delivery, workerId, decision.retryAt ?? now + this.circuitPolicy.cooldownMs);
-      return null;
-    }
+    if (!decision.allowed) return skip('circuit_open', decision.retryAt ?? now + this.circuitPolicy.cooldownMs);
     if (decision.probe) {
       // Claim the probe: only the worker that moves the circuit to half-open sends; the others park.
       const probe = beginProbe(circuit, now);
@@ -129,12 +135,9 @@ export class DeliveryExecutor {
             : eb('circuit_opened_at', '=', circuit.openedAt),
         )
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) {
-        await this.park(delivery, workerId, now + this.circuitPolicy.cooldownMs);
-        return null;
-      }
+      if (Number(res.numUpdatedRows) === 0) return skip('circuit_open', now + this.circuitPolicy.cooldownMs);
     }
-    return this.call(job, webhook, first, workerId);
+    return { kind: 'attempt', attempt: await this.call(job, webhook, first, workerId, opts.once === true) };
   }
 
   private secretsOf(webhook: WebhookRow, now: number): string[] {
@@ -149,7 +152,7 @@ export class DeliveryExecutor {
     return secrets;
   }
 
-  private async call(job: Job, webhook: WebhookRow, event: EventRow, workerId: string | null) {
+  private async call(job: Job, webhook: WebhookRow, event: EventRow, workerId: string | null, once: boolean) {
     const { delivery } = job;
     const cfg = this.deps.config.delivery;
     const startedAt = this.deps.now();
@@ -196,6 +199,7 @@ export class DeliveryExecutor {
 
     let next: { status: 'succeeded' | 'pending' | 'failed'; nextAttemptAt: number };
     if (success) next = { status: 'succeeded', nextAttemptAt: finishedAt };
+    else if (once) next = { status: 'failed', nextAttemptAt: finishedAt };
     else if (verdict.result === 'gone') {
       // The webhook is being disabled: the delivery waits for it to be re-enabled rather than failing.
       next = { status: 'pending', nextAttemptAt: finishedAt + DISABLED_RECHECK_MS };

@@ -19,6 +19,7 @@ import { eventTypeRoutes } from './routes/event-types.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { tenancyRoutes } from './routes/tenancy.js';
+import { validationRoutes } from './routes/validations.js';
 import { WebhookSchema } from './routes/webhook-schemas.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { ProblemSchema } from './schemas.js';
@@ -111,6 +112,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(eventRoutes, routeDeps);
   await app.register(deliveryRoutes, routeDeps);
   await app.register(batchRoutes, routeDeps);
+  await app.register(validationRoutes, routeDeps);
   return app;
 }
 

@@ -14,6 +14,7 @@ import type { DeliveryService } from '../services/deliveries.js';
 import type { EventTypeService } from '../services/event-types.js';
 import type { PublishService } from '../services/publish.js';
 import type { TenancyService } from '../services/tenancy.js';
+import type { ValidationService } from '../services/validations.js';
 import type { WebhookService } from '../services/webhooks.js';
 import type { Guards } from './auth-plugin.js';
 
@@ -33,6 +34,7 @@ export interface AppServices {
   publish: PublishService;
   deliveries: DeliveryService;
   batches: BatchService;
+  validations: ValidationService;
 }
 
 export interface RouteDeps {

@@ -195,10 +195,11 @@ export class DeliveryService {
     });
     const claimed = await this.repos.deliveries.get(scope.tenantId, webhookId, delivery.id);
     const [job] = await this.executor.load(claimed === undefined ? [] : [claimed]);
-    const attempt = job === undefined ? null : await this.executor.execute(job, delivery.lease_owner);
+    const outcome = job === undefined ? null : await this.executor.execute(job, delivery.lease_owner);
     return {
       delivery: await this.getDelivery(principal, webhookId, delivery.id),
-      attempt: attempt === null ? null : attemptView(attempt),
+      attempt: outcome?.kind === 'attempt' ? attemptView(outcome.attempt) : null,
+      ...(outcome?.kind === 'skipped' ? { skipped: outcome.reason } : {}),
     };
   }
 }

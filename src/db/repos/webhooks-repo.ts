@@ -136,6 +136,22 @@ export class WebhooksRepo {
     return q.execute();
   }
 
+  /** Enabled validation webhooks of the scope that an account's request may call (tenant-wide ones included). */
+  async listValidationHooks(scope: TenantScope, accountId: string | null): Promise<WebhookRow[]> {
+    let q = this.db
+      .selectFrom('webhooks')
+      .selectAll()
+      .where('tenant_id', '=', scope.tenantId)
+      .where('mode', '=', scope.mode)
+      .where('status', '=', 'enabled')
+      .where('kind', '=', 'validation');
+    q =
+      accountId === null
+        ? q.where('account_id', 'is', null)
+        : q.where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', accountId)]));
+    return q.execute();
+  }
+
   async insertVersion(row: WebhookVersionRow): Promise<void> {
     await this.db.insertInto('webhook_versions').values(row).execute();
   }

@@ -2,9 +2,7 @@
  * Reading and repairing deliveries: events, deliveries, the attempt log, manual attempts, recovery and test sends.
  * Every query is scoped by tenant and mode, and through the webhook by account.
  */
-import { matchesCriteria } from '../domain/criteria-match.js';
 import { notFound } from '../domain/errors.js';
-import { matchesEventType } from '../domain/event-type-match.js';
 import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
 import type { DeliveryExecutor } from '../delivery/executor.js';
@@ -14,6 +12,7 @@ import { type PageRequest, toPage } from '../db/paging.js';
 import { newDeliveryRow } from '../queue/new-delivery.js';
 import type { Notifier } from '../queue/notifier.js';
 import { inTransaction, type ServiceDeps } from './deps.js';
+import { eventMatches, rulesOf } from './event-matching.js';
 import { attemptView, type BatchMember, deliveryView, eventView } from './delivery-views.js';
 import { newEventRow } from './publish.js';
 import { requireScope } from './webhooks.js';
@@ -129,10 +128,17 @@ export class DeliveryService {
     const result = await inTransaction(this.deps, async (repos) => {
       const requeued = await repos.deliveries.requeue(scope.tenantId, webhookId, { failedSince: since }, now);
       if (!includeMissing) return { requeued, created: 0 };
-      const patterns = JSON.parse(w.event_types) as string[];
-      const criteria = JSON.parse(w.criteria) as Record<string, unknown>;
+      const rules = rulesOf(w);
       const missed = (await repos.events.listMissedBy(scope, { id: webhookId, accountId: w.account_id }, since)).filter(
-        (e) => matchesEventType(patterns, e.type) && matchesCriteria(criteria, JSON.parse(e.payload) as unknown),
+        (e) =>
+          eventMatches(rules, {
+            id: e.id,
+            type: e.type,
+            data: JSON.parse(e.payload) as unknown,
+            occurredAt: e.occurred_at,
+            accountId: e.account_id,
+            references: JSON.parse(e.refs) as Record<string, string>,
+          }),
       );
       await repos.deliveries.insertMany(
         missed.map((e) =>

@@ -7,15 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Insertable } from 'kysely';
-import { matchesCriteria } from '../domain/criteria-match.js';
 import { AppError, type FieldError } from '../domain/errors.js';
-import { matchesEventType } from '../domain/event-type-match.js';
 import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
 import type { EventsTable, IdempotencyKeysTable } from '../db/schema.js';
 import type { Notifier } from '../queue/notifier.js';
 import { BatchAssembler, type FanOutTarget } from './batch-assembler.js';
 import { inTransaction, type Repos, type ServiceDeps } from './deps.js';
+import { eventMatches, type MatchRules, rulesOf } from './event-matching.js';
 import { compilePayloadSchema } from './payload-schemas.js';
 import { requireScope } from './webhooks.js';
 
@@ -82,8 +81,7 @@ interface Checked {
 }
 
 interface Candidate extends FanOutTarget {
-  patterns: string[];
-  criteria: Record<string, unknown>;
+  rules: MatchRules;
 }
 
 export class PublishService {
@@ -145,8 +143,7 @@ export class PublishService {
         if (list === undefined) {
           list = (await repos.webhooks.listFanOutCandidates(scope, c.accountId)).map((w) => ({
             id: w.id,
-            patterns: JSON.parse(w.event_types) as string[],
-            criteria: JSON.parse(w.criteria) as Record<string, unknown>,
+            rules: rulesOf(w),
             maxBatchSize: w.max_batch_size,
             maxBatchTimeDelay: w.max_batch_time_delay,
             ordering: w.ordering,
@@ -155,10 +152,16 @@ export class PublishService {
           candidates.set(c.accountId, list);
         }
         const { input } = c.item;
-        const matched = list.filter(
-          (w) => matchesEventType(w.patterns, input.type) && matchesCriteria(w.criteria, input.data),
-        );
         const eventId = input.id ?? newId('event', now);
+        const subject = {
+          id: eventId,
+          type: input.type,
+          data: input.data,
+          occurredAt: c.occurredAt ?? now,
+          accountId: c.accountId,
+          references: input.references ?? {},
+        };
+        const matched = list.filter((w) => eventMatches(w.rules, subject));
         events.push(
           newEventRow({
             id: eventId,

@@ -7,14 +7,13 @@
  * `rejected` otherwise. Webhooks skipped because their circuit is open are reported but do not decide the verdict.
  * Each call is recorded as an attempt and counted in the webhook's statistics and last calls.
  */
-import { matchesCriteria } from '../domain/criteria-match.js';
 import { AppError, invalidField } from '../domain/errors.js';
-import { matchesEventType } from '../domain/event-type-match.js';
 import { newId } from '../domain/ids.js';
 import type { Principal } from '../domain/principal.js';
 import type { DeliveryExecutor } from '../delivery/executor.js';
 import { newDeliveryRow } from '../queue/new-delivery.js';
 import { inTransaction, type ServiceDeps } from './deps.js';
+import { eventMatches, rulesOf } from './event-matching.js';
 import { newEventRow } from './publish.js';
 import { requireScope } from './webhooks.js';
 
@@ -59,15 +58,16 @@ export class ValidationService {
       throw invalidField('body.accountId', `account ${accountId} does not exist`);
     }
 
+    const now = this.deps.now();
+    const eventId = newId('event', now);
+    const subject = { id: eventId, type: req.type, data: req.payload, occurredAt: now, accountId, references: {} };
     const hooks = (await this.deps.repos.webhooks.listValidationHooks(scope, accountId)).filter(
       (w) =>
-        matchesEventType(JSON.parse(w.event_types) as string[], req.type) &&
         (req.objectType === undefined || w.object_type === null || w.object_type === req.objectType) &&
-        matchesCriteria(JSON.parse(w.criteria) as Record<string, unknown>, req.payload),
+        eventMatches(rulesOf(w), subject),
     );
-    const now = this.deps.now();
     const event = newEventRow({
-      id: newId('event', now),
+      id: eventId,
       scope,
       accountId,
       input: { type: req.type, data: req.payload },

@@ -3,6 +3,7 @@
  * patterns, secrets. Each failure names its field.
  */
 import { invalidField, AppError } from '../domain/errors.js';
+import { type EventFilter, validateFilter } from '../domain/event-filter.js';
 import { isValidEventTypePattern } from '../domain/event-type-match.js';
 import { isValidWebhookSecret } from '../domain/signing.js';
 import { checkTargetUrl } from '../domain/url-policy.js';
@@ -92,4 +93,15 @@ export function checkCriteria(criteria: Record<string, unknown>, field = 'body.c
       throw invalidField(`${field}.${key}`, 'is not a valid dotted path');
     }
   }
+}
+
+/** Refuses an invalid rich filter at create time, naming the operator and where it sits (`body.filter.$or[1]…`). */
+export function checkFilter(filter: EventFilter, field = 'body.filter'): EventFilter {
+  const result = validateFilter(filter);
+  if (!result.ok) {
+    const where = result.path.replace(/^filter/, field);
+    const op = result.operator === null ? '' : ` (operator ${result.operator})`;
+    throw invalidField(where, `${result.message}${op}`);
+  }
+  return filter;
 }

@@ -30,6 +30,7 @@ export function webhookView(row: WebhookWithAccount) {
     eventTypes: fromJson<string[]>(row.event_types, []),
     objectType: row.object_type,
     criteria: fromJson<Record<string, unknown>>(row.criteria, {}),
+    filter: fromJson<Record<string, unknown> | null>(row.filter, null),
     includeResources: fromJson<string[]>(row.include_resources, []),
     headers: fromJson<Record<string, string>>(row.headers, {}),
     maxBatchSize: row.max_batch_size,

@@ -14,6 +14,7 @@ import { inTransaction, type Repos, type ServiceDeps } from './deps.js';
 import {
   checkCriteria,
   checkEventTypes,
+  checkFilter,
   checkRetrySchedule,
   checkSecret,
   checkUrl,
@@ -31,6 +32,7 @@ export interface WebhookFields {
   eventTypes?: string[];
   objectType?: string | null;
   criteria?: Record<string, unknown>;
+  filter?: Record<string, unknown> | null;
   includeResources?: string[];
   headers?: HeadersInput;
   maxBatchSize?: number;
@@ -74,6 +76,7 @@ const TRACKED: Array<keyof WebhookView> = [
   'eventTypes',
   'objectType',
   'criteria',
+  'filter',
   'includeResources',
   'headers',
   'maxBatchSize',
@@ -207,7 +210,7 @@ export class WebhookService {
         event_types: toJson(eventTypes),
         object_type: input.objectType ?? null,
         criteria: toJson(input.criteria ?? {}),
-        filter: null,
+        filter: input.filter == null ? null : toJson(checkFilter(input.filter)),
         include_resources: toJson(input.includeResources ?? []),
         headers: toJson(headers),
         secret_enc: this.deps.secretBox.seal(secret),
@@ -270,6 +273,7 @@ export class WebhookService {
       checkCriteria(patch.criteria);
       set.criteria = toJson(patch.criteria);
     }
+    if (patch.filter !== undefined) set.filter = patch.filter === null ? null : toJson(checkFilter(patch.filter));
     if (patch.retrySchedule !== undefined) {
       checkRetrySchedule(patch.retrySchedule);
       set.retry_schedule = patch.retrySchedule === null ? null : toJson(patch.retrySchedule);

@@ -26,6 +26,12 @@ const mutable = {
   eventTypes: Type.Optional(EventTypes),
   objectType: Type.Optional(NullableString(128)),
   criteria: Type.Optional(Criteria),
+  filter: Type.Optional(
+    Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+      description:
+        'rich filter over the envelope { id, type, timestamp, data, accountId, references }: $eq $ne $gt $gte $lt $lte $in $nin $exists $startsWith $endsWith $and $or $not on dotted paths',
+    }),
+  ),
   includeResources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 50 })),
   headers: Type.Optional(HeadersInput),
   maxBatchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
@@ -106,6 +112,7 @@ export const WebhookSchema = Type.Object(
     eventTypes: Type.Array(Str),
     objectType: NStr,
     criteria: Type.Record(Str, Type.Unknown()),
+    filter: Type.Union([Type.Record(Str, Type.Unknown()), Type.Null()]),
     includeResources: Type.Array(Str),
     headers: Type.Record(Str, Str),
     maxBatchSize: Type.Integer(),

@@ -2,6 +2,8 @@ import { Type } from 'typebox';
 import type { FastifyTypeBoxInstance } from '../types.js';
 import { pageRequest } from '../../db/paging.js';
 import { invalidField } from '../../domain/errors.js';
+import { matchesFilter } from '../../domain/event-filter.js';
+import { checkFilter } from '../../services/webhook-input.js';
 import { principalOf } from '../auth-plugin.js';
 import { errorResponses, IdParams, pageOf, parseTime } from '../schemas.js';
 import type { RouteDeps } from '../types.js';
@@ -186,6 +188,51 @@ export async function webhookRoutes(app: FastifyTypeBoxInstance, { services, gua
         request.body ?? {},
       );
       return { ...view, secret };
+    },
+  );
+
+  app.post(
+    '/v1/webhooks/test-filter',
+    {
+      onRequest: read,
+      schema: {
+        tags,
+        summary: 'Check a rich filter against an event',
+        description:
+          'Answers whether `filter` matches `event` (the envelope a webhook filter sees: id, type, timestamp, data, accountId, references). An invalid filter is refused naming the operator and path.',
+        body: Type.Object(
+          {
+            filter: Type.Record(Type.String(), Type.Unknown()),
+            event: Type.Object(
+              {
+                id: Type.Optional(Type.String({ maxLength: 64 })),
+                type: Type.String({ minLength: 1, maxLength: 128 }),
+                timestamp: Type.Optional(Type.String({ maxLength: 40 })),
+                data: Type.Unknown(),
+                accountId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+                references: Type.Optional(Type.Record(Type.String(), Type.String())),
+              },
+              { additionalProperties: false, required: ['type', 'data'] },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ matches: Type.Boolean() }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const filter = checkFilter(request.body.filter);
+      const e = request.body.event;
+      return {
+        matches: matchesFilter(filter, {
+          id: e.id ?? null,
+          type: e.type,
+          timestamp: e.timestamp ?? new Date().toISOString(),
+          data: e.data,
+          accountId: e.accountId ?? null,
+          references: e.references ?? {},
+        }),
+      };
     },
   );
 

@@ -15,7 +15,7 @@ import { classifyOutcome } from '../domain/outcome.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextRetryDelayMs, parseRetryAfter } from '../domain/retry-schedule.js';
 import type { SecretBox } from '../domain/secret-box.js';
 import type { DeliveryRow } from '../queue/claim-due-deliveries.js';
-import { type AttemptRow, type CallRecord, type HealthPolicy, recordAttempt } from '../queue/record-attempt.js';
+import { AttemptRecorder, type AttemptRow, type CallRecord, type HealthPolicy } from '../queue/record-attempt.js';
 import { buildBatchBody, buildBody, buildHeaders, redactHeaders } from './build-request.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 
@@ -51,11 +51,13 @@ export interface ExecutorDeps {
 export class DeliveryExecutor {
   private readonly circuitPolicy: CircuitPolicy;
   private readonly health: HealthPolicy;
+  private readonly recorder: AttemptRecorder;
 
   constructor(private readonly deps: ExecutorDeps) {
     const d = deps.config.delivery;
     this.circuitPolicy = { failureThreshold: d.circuitFailureThreshold, cooldownMs: d.circuitCooldownSeconds * 1000 };
     this.health = { circuit: this.circuitPolicy, autoDisableAfterMs: d.autoDisableAfterHours * 3_600_000 };
+    this.recorder = new AttemptRecorder(deps.db, this.health);
   }
 
   /** Loads the webhooks and events of claimed deliveries in three queries (not per delivery). */
@@ -245,20 +247,16 @@ export class DeliveryExecutor {
       elapsed_ms: Math.round(result.elapsedMs),
       error,
     };
-    await recordAttempt(
-      this.deps.db,
-      {
-        attempt,
-        workerId,
-        next,
-        success,
-        countsAsFailure: verdict.countsAsFailure,
-        disableReason: verdict.result === 'gone' ? 'gone' : null,
-        call: callRecord(result, success, error),
-      },
-      this.health,
+    await this.recorder.record({
+      attempt,
+      workerId,
+      next,
+      success,
+      countsAsFailure: verdict.countsAsFailure,
+      disableReason: verdict.result === 'gone' ? 'gone' : null,
+      call: callRecord(result, success, error),
       finishedAt,
-    );
+    });
     return attempt;
   }
 

@@ -39,13 +39,14 @@ export class DeliveryEngine {
     this.executor = deps.executor;
     this.loop = new WorkerLoop<LoopJobOf>(
       {
-        claim: async (limit, exclude) => {
+        claim: async (limit, inFlight) => {
           const rows = await claimDueDeliveries(deps.db, {
             workerId: this.workerId,
             limit,
             now: this.now(),
             leaseMs: d.leaseSeconds * 1000,
-            excludeWebhookIds: exclude,
+            inFlight,
+            perWebhookCap: d.perWebhookConcurrency,
           });
           return (await this.executor.load(rows)).map((j) => ({ ...j, webhookId: j.delivery.webhook_id }));
         },

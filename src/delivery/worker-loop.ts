@@ -3,15 +3,17 @@
  * scheduling — global and per-webhook caps, wake-ups, sleeping until the next due time — is tested without a database
  * and the claims are tested against real ones.
  *
- * One slow endpoint cannot delay the others: a webhook at its per-webhook cap is excluded from the next claim, so its
- * backlog stays in the database while other webhooks' work is claimed and run.
+ * One slow endpoint cannot delay the others: the claim takes no more of a webhook's deliveries than its free slots
+ * (`perWebhookConcurrency` minus what is in flight here), so its backlog stays in the database while other
+ * webhooks' work is claimed and run.
  */
 export interface LoopJob {
   webhookId: string;
 }
 
 export interface WorkerPorts<J extends LoopJob> {
-  claim(limit: number, excludeWebhookIds: readonly string[]): Promise<J[]>;
+  /** At most `limit` jobs, and per webhook no more than its free slots given what is `inFlight` here. */
+  claim(limit: number, inFlight: ReadonlyMap<string, number>): Promise<J[]>;
   run(job: J): Promise<void>;
   /** Epoch ms of the next pending delivery, or null when none. */
   nextDueAt(): Promise<number | null>;
@@ -69,12 +71,6 @@ export class WorkerLoop<J extends LoopJob> {
     w?.();
   }
 
-  private saturated(): string[] {
-    const out: string[] = [];
-    for (const [id, n] of this.perWebhook) if (n >= this.opts.perWebhookConcurrency) out.push(id);
-    return out;
-  }
-
   private async loop(): Promise<void> {
     while (this.running) {
       this.woken = false;
@@ -82,7 +78,7 @@ export class WorkerLoop<J extends LoopJob> {
       let claimed: J[] = [];
       if (free > 0) {
         try {
-          claimed = await this.ports.claim(free, this.saturated());
+          claimed = await this.ports.claim(free, this.perWebhook);
         } catch (err) {
           this.ports.onError(err);
         }

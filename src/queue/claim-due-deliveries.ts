@@ -1,9 +1,13 @@
 /**
  * Claims due deliveries for one worker: pending rows whose time has come, oldest first, marked `delivering` with a
- * lease. On PostgreSQL the inner select takes `FOR UPDATE SKIP LOCKED`, so concurrent workers claim disjoint rows
- * without waiting on each other. SQLite runs one writer at a time, so the same statement is already exclusive there.
+ * lease. Two steps:
+ *   1. read candidate ids (no locks), and choose at most `limit` of them, no more per webhook than the webhook's
+ *      free in-flight slots in this worker — one slow endpoint never fills the worker;
+ *   2. lease the chosen rows with one UPDATE. On PostgreSQL its inner select takes `FOR UPDATE SKIP LOCKED`, so a
+ *      row another worker is claiming at the same moment is passed over instead of waited for; `status = 'pending'`
+ *      is re-checked, so no row is ever leased twice. SQLite runs one writer at a time, so the update is exclusive.
  *
- * FIFO webhooks: a delivery is claimable only when no earlier delivery of its webhook is unfinished (pending or
+ * FIFO webhooks: a delivery is a candidate only when no earlier delivery of its webhook is unfinished (pending or
  * delivering; with "block", failed too), so exactly one is in flight and they go out in publish order.
  * Batches: claiming an open batch closes it; later events start a new batch.
  */
@@ -18,12 +22,59 @@ export interface ClaimOptions {
   limit: number;
   now: number;
   leaseMs: number;
-  /** Webhooks already at their in-flight cap in this worker: their rows stay for later or for another worker. */
-  excludeWebhookIds: readonly string[];
+  /** Deliveries this worker has in flight, by webhook. */
+  inFlight: ReadonlyMap<string, number>;
+  perWebhookCap: number;
 }
+
+/** How many candidates to read per slot: room to skip rows of capped webhooks without a second round trip. */
+const CANDIDATES_PER_SLOT = 4;
 
 export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<DeliveryRow[]> {
   if (o.limit <= 0) return [];
+  const saturated = [...o.inFlight].filter(([, n]) => n >= o.perWebhookCap).map(([id]) => id);
+  let q = db.kysely
+    .selectFrom('deliveries')
+    .select(['id', 'webhook_id'])
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', o.now)
+    .where((w) =>
+      w.or([
+        w('deliveries.ordering', '=', 0),
+        w.not(
+          w.exists(
+            w
+              .selectFrom('deliveries as earlier')
+              .select('earlier.id')
+              .whereRef('earlier.webhook_id', '=', 'deliveries.webhook_id')
+              .whereRef('earlier.id', '<', 'deliveries.id')
+              .where((e) =>
+                e.or([
+                  e('earlier.status', 'in', ['pending', 'delivering']),
+                  e.and([e('earlier.status', '=', 'failed'), e('deliveries.ordering', '=', 2)]),
+                ]),
+              ),
+          ),
+        ),
+      ]),
+    );
+  if (saturated.length > 0) q = q.where('webhook_id', 'not in', saturated);
+  const candidates = await q
+    .orderBy('next_attempt_at')
+    .limit(o.limit * CANDIDATES_PER_SLOT)
+    .execute();
+
+  const taken = new Map(o.inFlight);
+  const chosen: string[] = [];
+  for (const c of candidates) {
+    if (chosen.length >= o.limit) break;
+    const n = taken.get(c.webhook_id) ?? 0;
+    if (n >= o.perWebhookCap) continue;
+    taken.set(c.webhook_id, n + 1);
+    chosen.push(c.id);
+  }
+  if (chosen.length === 0) return [];
+
   return db.kysely
     .updateTable('deliveries')
     .set({
@@ -35,34 +86,8 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
     })
     .where('status', '=', 'pending')
     .where('id', 'in', (eb) => {
-      let q = eb
-        .selectFrom('deliveries')
-        .select('id')
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', o.now)
-        .where((w) =>
-          w.or([
-            w('deliveries.ordering', '=', 0),
-            w.not(
-              w.exists(
-                w
-                  .selectFrom('deliveries as earlier')
-                  .select('earlier.id')
-                  .whereRef('earlier.webhook_id', '=', 'deliveries.webhook_id')
-                  .whereRef('earlier.id', '<', 'deliveries.id')
-                  .where((e) =>
-                    e.or([
-                      e('earlier.status', 'in', ['pending', 'delivering']),
-                      e.and([e('earlier.status', '=', 'failed'), e('deliveries.ordering', '=', 2)]),
-                    ]),
-                  ),
-              ),
-            ),
-          ]),
-        );
-      if (o.excludeWebhookIds.length > 0) q = q.where('webhook_id', 'not in', [...o.excludeWebhookIds]);
-      q = q.orderBy('next_attempt_at').limit(o.limit);
-      return db.capabilities.skipLocked ? q.forUpdate().skipLocked() : q;
+      const inner = eb.selectFrom('deliveries').select('id').where('id', 'in', chosen).where('status', '=', 'pending');
+      return db.capabilities.skipLocked ? inner.forUpdate().skipLocked() : inner;
     })
     .returningAll()
     .execute();

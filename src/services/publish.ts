@@ -6,6 +6,7 @@
  * event is invalid.
  */
 import { createHash } from 'node:crypto';
+import type { ValidateFunction } from 'ajv';
 import type { Insertable } from 'kysely';
 import { AppError, type FieldError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
@@ -208,6 +209,8 @@ export class PublishService {
   private async check(scope: TenantScope, items: PublishItem[], prefix: (i: number) => string): Promise<Checked[]> {
     const errors: FieldError[] = [];
     const accounts = new Map<string, boolean>();
+    // One catalogue lookup per event type in the request, not one per event.
+    const schemas = new Map<string, ValidateFunction | null>();
     const out: Checked[] = [];
     for (const [i, item] of items.entries()) {
       const at = prefix(i);
@@ -232,7 +235,7 @@ export class PublishService {
         if (!Number.isFinite(occurredAt))
           errors.push({ field: `${at}.occurredAt`, message: 'must be an ISO 8601 date-time' });
       }
-      errors.push(...(await this.schemaErrors(scope, input, `${at}.data`)));
+      errors.push(...(await this.schemaErrors(scope, input, `${at}.data`, schemas)));
       out.push({
         item,
         accountId,
@@ -248,11 +251,20 @@ export class PublishService {
     return out;
   }
 
-  private async schemaErrors(scope: TenantScope, input: PublishInput, at: string): Promise<FieldError[]> {
-    const et = await this.deps.repos.eventTypes.get(scope.tenantId, input.type);
-    if (et?.schema == null) return [];
-    const validate = compilePayloadSchema(`${scope.tenantId}:${et.name}:${et.updated_at}`, et.schema);
-    if (validate(input.data)) return [];
+  private async schemaErrors(
+    scope: TenantScope,
+    input: PublishInput,
+    at: string,
+    schemas: Map<string, ValidateFunction | null>,
+  ): Promise<FieldError[]> {
+    let validate = schemas.get(input.type);
+    if (validate === undefined) {
+      const et = await this.deps.repos.eventTypes.get(scope.tenantId, input.type);
+      validate =
+        et?.schema == null ? null : compilePayloadSchema(`${scope.tenantId}:${et.name}:${et.updated_at}`, et.schema);
+      schemas.set(input.type, validate);
+    }
+    if (validate === null || validate(input.data)) return [];
     return (validate.errors ?? []).slice(0, 20).map((e) => ({
       field: `${at}${e.instancePath.replace(/\//g, '.')}`,
       message: `does not match the schema of event type ${input.type}: ${e.message ?? 'is not valid'}`,

@@ -1,0 +1,118 @@
+/**
+ * The queue's claims against real databases (the same suite on SQLite and PostgreSQL): per-webhook caps, disjoint
+ * concurrent claims, FIFO heads, batch closing and lease recovery.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { claimDueDeliveries, reclaimExpiredLeases } from '../../src/queue/claim-due-deliveries.js';
+import { DIALECTS, postgresAvailable } from '../helpers/databases.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+const pgOk = await postgresAvailable();
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect === 'postgres' && !pgOk)(`queue claims on ${dialect}`, () => {
+    let t: TestApp;
+    let key: string;
+
+    beforeAll(async () => {
+      t = await startTestApp(dialect, { HOOKLINE_ALLOW_PRIVATE_TARGETS: 'true' });
+      key = (await t.tenant('Queue')).adminKey;
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    async function webhook(eventType: string, extra: Record<string, unknown> = {}) {
+      const res = await t.call('POST', '/v1/webhooks', {
+        key,
+        body: { url: 'http://127.0.0.1:9/x', eventTypes: [eventType], ...extra },
+      });
+      return res.body.id as string;
+    }
+    async function publish(type: string, n: number) {
+      const res = await t.call('POST', '/v1/events/batch', {
+        key,
+        body: { events: Array.from({ length: n }, (_, i) => ({ type, data: { i } })) },
+      });
+      expect(res.status).toBe(201);
+    }
+    // Claims see the whole queue: each test starts from an empty one.
+    beforeEach(async () => {
+      await t.core.db.kysely
+        .updateTable('deliveries')
+        .set({ status: 'succeeded' })
+        .where('status', 'in', ['pending', 'delivering'])
+        .execute();
+    });
+    const claim = (workerId: string, limit: number, inFlight = new Map<string, number>(), cap = 2, now = Date.now()) =>
+      claimDueDeliveries(t.core.db, { workerId, limit, now, leaseMs: 60_000, inFlight, perWebhookCap: cap });
+
+    it('takes no more of a webhook than its free slots', async () => {
+      const a = await webhook('cap.a');
+      const b = await webhook('cap.b');
+      await publish('cap.a', 5);
+      await publish('cap.b', 5);
+      const first = await claim('w1', 10);
+      expect(first.filter((d) => d.webhook_id === a)).toHaveLength(2);
+      expect(first.filter((d) => d.webhook_id === b)).toHaveLength(2);
+      expect(first.every((d) => d.status === 'delivering' && d.lease_owner === 'w1')).toBe(true);
+      const second = await claim(
+        'w1',
+        10,
+        new Map([
+          [a, 2],
+          [b, 1],
+        ]),
+      );
+      expect(second.map((d) => d.webhook_id)).toEqual([b]);
+    });
+
+    it('never hands the same delivery to two concurrent claims', async () => {
+      await webhook('race.x');
+      await publish('race.x', 60);
+      const ids: string[] = [];
+      for (let round = 0; round < 10 && ids.length < 60; round++) {
+        const results = await Promise.all(['r1', 'r2', 'r3'].map((w) => claim(w, 15, new Map(), 100)));
+        ids.push(...results.flat().map((d) => d.id));
+      }
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBe(60);
+    });
+
+    it('offers only the head of a FIFO webhook, and closes a batch it claims', async () => {
+      const f = await webhook('fifo.q', { ordering: 'fifo' });
+      await publish('fifo.q', 3);
+      const got = (await claim('f1', 10, new Map(), 10)).filter((d) => d.webhook_id === f);
+      expect(got).toHaveLength(1);
+      expect((await claim('f2', 10, new Map(), 10)).filter((d) => d.webhook_id === f)).toHaveLength(0);
+
+      const bw = await webhook('batch.q', { maxBatchSize: 10, maxBatchTimeDelay: 0 });
+      await publish('batch.q', 3);
+      const [batch] = (await claim('b1', 10, new Map(), 10)).filter((d) => d.webhook_id === bw);
+      expect(batch?.event_count).toBe(3);
+      expect(batch?.batch_open).toBe(0);
+      await publish('batch.q', 1);
+      const open = await t.core.db.kysely
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('webhook_id', '=', bw)
+        .where('batch_open', '=', 1)
+        .execute();
+      expect(open).toHaveLength(1);
+      expect(open[0]?.id).not.toBe(batch?.id);
+    });
+
+    it('gives back the deliveries of a worker whose lease expired', async () => {
+      const w = await webhook('lease.q');
+      await publish('lease.q', 2);
+      const leased = (await claim('dead-worker', 10, new Map(), 10)).filter((d) => d.webhook_id === w);
+      expect(leased).toHaveLength(2);
+      expect(await reclaimExpiredLeases(t.core.db, Date.now())).toBe(0);
+      expect(await reclaimExpiredLeases(t.core.db, Date.now() + 61_000)).toBeGreaterThanOrEqual(2);
+      const again = (await claim('new-worker', 10, new Map(), 10, Date.now() + 61_000)).filter(
+        (d) => d.webhook_id === w,
+      );
+      expect(again.map((d) => d.id).sort()).toEqual(leased.map((d) => d.id).sort());
+    });
+  });
+}

@@ -1,0 +1,140 @@
+/** The worker loop's scheduling with in-memory ports: caps, exclusion of saturated webhooks, wake-ups, stop. */
+import { describe, expect, it } from 'vitest';
+import { type LoopJob, WorkerLoop, type WorkerPorts } from '../../src/delivery/worker-loop.js';
+
+interface FakeJob extends LoopJob {
+  id: number;
+}
+
+/** A fake queue honouring the claim contract: at most `limit`, and per webhook no more than its free slots. */
+function harness(jobs: FakeJob[], opts: { concurrency: number; perWebhook: number }) {
+  const queue = [...jobs];
+  const running = new Map<number, () => void>();
+  const claims: Array<{ limit: number; inFlight: Map<string, number> }> = [];
+  let wake: (() => void) | null = null;
+  let maxInFlight = 0;
+  const perWebhookMax = new Map<string, number>();
+  const inFlightPerWebhook = new Map<string, number>();
+  const ports: WorkerPorts<FakeJob> = {
+    async claim(limit, inFlight) {
+      claims.push({ limit, inFlight: new Map(inFlight) });
+      const taken = new Map(inFlight);
+      const picked: FakeJob[] = [];
+      for (let i = 0; i < queue.length && picked.length < limit; ) {
+        const job = queue[i] as FakeJob;
+        const n = taken.get(job.webhookId) ?? 0;
+        if (n >= opts.perWebhook) i++;
+        else {
+          taken.set(job.webhookId, n + 1);
+          picked.push(...queue.splice(i, 1));
+        }
+      }
+      return picked;
+    },
+    run(job) {
+      const n = (inFlightPerWebhook.get(job.webhookId) ?? 0) + 1;
+      inFlightPerWebhook.set(job.webhookId, n);
+      perWebhookMax.set(job.webhookId, Math.max(perWebhookMax.get(job.webhookId) ?? 0, n));
+      maxInFlight = Math.max(maxInFlight, running.size + 1);
+      return new Promise<void>((resolve) =>
+        running.set(job.id, () => {
+          running.delete(job.id);
+          inFlightPerWebhook.set(job.webhookId, (inFlightPerWebhook.get(job.webhookId) ?? 1) - 1);
+          resolve();
+        }),
+      );
+    },
+    async nextDueAt() {
+      return queue.length > 0 ? Date.now() : null;
+    },
+    onWake(listener) {
+      wake = listener;
+      return () => {
+        wake = null;
+      };
+    },
+    onError(err) {
+      throw err;
+    },
+    now: () => Date.now(),
+  };
+  const loop = new WorkerLoop(ports, {
+    concurrency: opts.concurrency,
+    perWebhookConcurrency: opts.perWebhook,
+    pollIntervalMs: 20,
+  });
+  return {
+    loop,
+    queue,
+    running,
+    claims,
+    wake: () => wake?.(),
+    stats: () => ({ maxInFlight, perWebhookMax }),
+  };
+}
+
+const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+
+describe('WorkerLoop', () => {
+  it('keeps a slow webhook to its cap and goes on claiming other webhooks', async () => {
+    const jobs: FakeJob[] = [
+      ...Array.from({ length: 10 }, (_, i) => ({ id: i, webhookId: 'slow' })),
+      ...Array.from({ length: 5 }, (_, i) => ({ id: 100 + i, webhookId: 'fast' })),
+    ];
+    const h = harness(jobs, { concurrency: 8, perWebhook: 2 });
+    h.loop.start();
+    await tick();
+    // Two slow ones hang; all fast ones are running without waiting for them.
+    const runningIds = [...h.running.keys()];
+    expect(runningIds.filter((id) => id < 100)).toHaveLength(2);
+    expect(runningIds.filter((id) => id >= 100)).toHaveLength(2);
+    expect(h.claims.some((c) => c.inFlight.get('slow') === 2)).toBe(true);
+    for (const id of runningIds.filter((x) => x >= 100)) h.running.get(id)?.();
+    await tick();
+    for (const id of [...h.running.keys()].filter((x) => x >= 100)) h.running.get(id)?.();
+    await tick();
+    for (const id of [...h.running.keys()].filter((x) => x >= 100)) h.running.get(id)?.();
+    await tick();
+    expect(h.queue.filter((j) => j.webhookId === 'fast')).toHaveLength(0);
+    expect(h.stats().perWebhookMax.get('slow')).toBe(2);
+    for (const done of [...h.running.values()]) done();
+    const stopping = h.loop.stop();
+    for (const done of [...h.running.values()]) done();
+    await stopping;
+  });
+
+  it('never runs more than its global concurrency', async () => {
+    const h = harness(
+      Array.from({ length: 30 }, (_, i) => ({ id: i, webhookId: `w${i}` })),
+      { concurrency: 4, perWebhook: 10 },
+    );
+    h.loop.start();
+    for (let i = 0; i < 12; i++) {
+      await tick(10);
+      for (const done of [...h.running.values()]) done();
+    }
+    await tick();
+    expect(h.stats().maxInFlight).toBeLessThanOrEqual(4);
+    expect(h.queue).toHaveLength(0);
+    await h.loop.stop();
+  });
+
+  it('claims new work at once when woken, and stops only after jobs in flight finish', async () => {
+    const h = harness([], { concurrency: 4, perWebhook: 2 });
+    h.loop.start();
+    await tick();
+    h.queue.push({ id: 1, webhookId: 'a' });
+    h.wake();
+    await tick(5);
+    expect(h.running.has(1)).toBe(true);
+    let stopped = false;
+    const stopping = h.loop.stop().then(() => {
+      stopped = true;
+    });
+    await tick();
+    expect(stopped).toBe(false);
+    h.running.get(1)?.();
+    await stopping;
+    expect(stopped).toBe(true);
+  });
+});

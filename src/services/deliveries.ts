@@ -69,9 +69,26 @@ export class DeliveryService {
     return { ...eventView(e), deliveries: await this.views(deliveries) };
   }
 
-  async listDeliveries(principal: Principal, webhookId: string, f: DeliveryFilter, page: PageRequest) {
+  /** Cursor paging, or offset paging with a total when `offset` is given (the seed's `from` / `take`). */
+  async listDeliveries(
+    principal: Principal,
+    webhookId: string,
+    f: DeliveryFilter,
+    page: PageRequest,
+    offset?: { from: number; take: number },
+  ) {
     const scope = requireScope(principal);
     await this.webhookInScope(scope, webhookId);
+    if (offset !== undefined) {
+      const { rows, total } = await this.repos.deliveries.listOffset(
+        scope.tenantId,
+        webhookId,
+        f,
+        offset.from,
+        offset.take,
+      );
+      return { data: await this.views(rows), nextCursor: null, totalCount: total };
+    }
     const page1 = toPage(await this.repos.deliveries.list(scope.tenantId, webhookId, f, page), page.limit, (r) => r);
     return { data: await this.views(page1.data), nextCursor: page1.nextCursor };
   }

@@ -79,6 +79,9 @@ for (const dialect of DIALECTS) {
       expect(paged.body).toMatchObject({ currentPage: 1, pageCount: 3, rowCount: 1, totalCount: 3 });
       const none = await t.call('GET', `/v1/webhooks/${w.id}/batches?createdBefore=1`, { key });
       expect(none.body.totalCount).toBe(0);
+      const offset = await t.call('GET', `/v1/webhooks/${w.id}/deliveries?from=2&take=5`, { key });
+      expect(offset.body.totalCount).toBe(3);
+      expect(offset.body.data).toHaveLength(1);
       const one = await t.call('GET', `/v1/webhooks/${w.id}/batches/${b1?.batchId}`, { key });
       expect(one.body).toMatchObject({
         batchId: b1?.batchId,

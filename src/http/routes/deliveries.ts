@@ -16,6 +16,8 @@ const Paging = {
 const KNOWN_DELIVERY_FILTERS = new Set([
   'limit',
   'cursor',
+  'from',
+  'take',
   'status',
   'eventType',
   'createdAfter',
@@ -37,11 +39,15 @@ export async function deliveryRoutes(app: FastifyTypeBoxInstance, { services, gu
         tags,
         summary: "List a webhook's deliveries",
         description:
-          'Filters: status, eventType, created and last-attempt ranges (ISO 8601 or epoch ms). Any other parameter filters by an event reference, e.g. `?orderRef=ORD-1`.',
+          'Filters: status, eventType, created and last-attempt ranges (ISO 8601 or epoch ms). Any other parameter filters by an event reference, e.g. `?orderRef=ORD-1`. Paged by `limit` / `cursor`, or by `from` / `take` (then the answer has `totalCount`).',
         params: Params,
         querystring: Type.Object(
           {
             ...Paging,
+            from: Type.Optional(
+              Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'offset paging (with take)' }),
+            ),
+            take: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
             status: Type.Optional(
               Type.Union(['pending', 'delivering', 'succeeded', 'failed'].map((s) => Type.Literal(s))),
             ),
@@ -78,6 +84,7 @@ export async function deliveryRoutes(app: FastifyTypeBoxInstance, { services, gu
           references,
         },
         pageRequest(q),
+        q.from !== undefined || q.take !== undefined ? { from: q.from ?? 0, take: q.take ?? 100 } : undefined,
       );
     },
   );

@@ -71,7 +71,7 @@ export function openDatabase(target: DatabaseTarget): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     kysely,
     dialect: 'sqlite',
@@ -83,6 +83,32 @@ export function openDatabase(target: DatabaseTarget): Db {
     },
     async close() {
       await kysely.destroy();
+    },
+  };
+}
+
+/**
+ * Kysely prepares every statement anew; with better-sqlite3 preparing costs more than running a small query. Prepared
+ * statements are reusable, so keep the most recent ones by SQL text (an LRU: IN-lists of varying length make many
+ * distinct texts).
+ */
+function withStatementCache(db: SqliteDatabase.Database, size = 500) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt !== undefined) {
+        cache.delete(sql);
+      } else {
+        stmt = db.prepare(sql);
+        if (cache.size >= size) {
+          const oldest = cache.keys().next().value;
+          if (oldest !== undefined) cache.delete(oldest);
+        }
+      }
+      cache.set(sql, stmt);
+      return stmt;
     },
   };
 }

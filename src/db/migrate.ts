@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import * as m001 from './migrations/001-foundation.js';
 import * as m002 from './migrations/002-delivery.js';
 import * as m003 from './migrations/003-batches-ordering.js';
+import * as m004 from './migrations/004-claim-index.js';
 import type { Database } from './schema.js';
 
 /** Migrations are listed here, not discovered on disk, so they work the same from source and from a bundle. */
@@ -9,6 +10,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
   '002-delivery': m002,
   '003-batches-ordering': m003,
+  '004-claim-index': m004,
 };
 
 class StaticProvider implements MigrationProvider {

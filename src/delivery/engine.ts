@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
-import { claimDueDeliveries, nextDueAt, reclaimExpiredLeases } from '../queue/claim-due-deliveries.js';
+import { claimDueDeliveries, nextDueAt, reclaimExpiredLeases, renewLeases } from '../queue/claim-due-deliveries.js';
 import type { Notifier } from '../queue/notifier.js';
 import type { DeliveryExecutor, Job } from './executor.js';
 import { pruneExpired } from './retention.js';
@@ -15,6 +15,8 @@ import { WorkerLoop } from './worker-loop.js';
 type LoopJobOf = Job & { webhookId: string };
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
+/** Rounds of a webhook's slots claimed ahead; leases are renewed while held, so waiting here never expires them. */
+const PREFETCH = 4;
 
 export interface EngineDeps {
   db: Db;
@@ -39,14 +41,14 @@ export class DeliveryEngine {
     this.executor = deps.executor;
     this.loop = new WorkerLoop<LoopJobOf>(
       {
-        claim: async (limit, inFlight) => {
+        claim: async (limit, held, perWebhookHold) => {
           const rows = await claimDueDeliveries(deps.db, {
             workerId: this.workerId,
             limit,
             now: this.now(),
             leaseMs: d.leaseSeconds * 1000,
-            inFlight,
-            perWebhookCap: d.perWebhookConcurrency,
+            held,
+            perWebhookHold,
           });
           return (await this.executor.load(rows)).map((j) => ({ ...j, webhookId: j.delivery.webhook_id }));
         },
@@ -58,7 +60,12 @@ export class DeliveryEngine {
         onError: (err) => deps.logger.error({ err }, 'delivery worker error'),
         now: this.now,
       },
-      { concurrency: d.concurrency, perWebhookConcurrency: d.perWebhookConcurrency, pollIntervalMs: d.pollIntervalMs },
+      {
+        concurrency: d.concurrency,
+        perWebhookConcurrency: d.perWebhookConcurrency,
+        prefetch: PREFETCH,
+        pollIntervalMs: d.pollIntervalMs,
+      },
     );
   }
 
@@ -68,6 +75,7 @@ export class DeliveryEngine {
     await this.reclaim();
     this.loop.start();
     this.timers.push(setInterval(() => void this.reclaim(), Math.max(1000, Math.floor(leaseMs / 4))));
+    this.timers.push(setInterval(() => void this.renew(), Math.max(1000, Math.floor(leaseMs / 3))));
     this.timers.push(setInterval(() => void this.prune(), PRUNE_INTERVAL_MS));
     setImmediate(() => void this.prune());
     for (const t of this.timers) t.unref();
@@ -91,6 +99,15 @@ export class DeliveryEngine {
       }
     } catch (err) {
       this.deps.logger.error({ err }, 'lease recovery failed');
+    }
+  }
+
+  private async renew(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await renewLeases(this.deps.db, this.workerId, this.now() + this.deps.config.delivery.leaseSeconds * 1000);
+    } catch (err) {
+      this.deps.logger.error({ err }, 'lease renewal failed');
     }
   }
 

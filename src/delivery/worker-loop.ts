@@ -1,19 +1,23 @@
 /**
  * The worker loop. It does no I/O itself: claiming and running are injected (pg-boss `worker.ts`), so the loop's
- * scheduling — global and per-webhook caps, wake-ups, sleeping until the next due time — is tested without a database
- * and the claims are tested against real ones.
+ * scheduling — global and per-webhook caps, prefetch, wake-ups, sleeping until the next due time — is tested
+ * without a database, and the claims are tested against real ones.
  *
- * One slow endpoint cannot delay the others: the claim takes no more of a webhook's deliveries than its free slots
- * (`perWebhookConcurrency` minus what is in flight here), so its backlog stays in the database while other
- * webhooks' work is claimed and run.
+ * Glossary:
+ * - running: calls in progress (at most `concurrency` in all, `perWebhookConcurrency` per webhook);
+ * - held: running plus prefetched (claimed, leased, waiting here for a slot of their webhook). A webhook may hold up
+ *   to `perWebhookConcurrency × prefetch`, so when a call finishes the next one starts without a database round trip.
+ *
+ * One slow endpoint cannot delay the others: the claim takes no more of a webhook's deliveries than it may still
+ * hold, so a slow webhook's backlog stays in the database while other webhooks' work is claimed and run.
  */
 export interface LoopJob {
   webhookId: string;
 }
 
 export interface WorkerPorts<J extends LoopJob> {
-  /** At most `limit` jobs, and per webhook no more than its free slots given what is `inFlight` here. */
-  claim(limit: number, inFlight: ReadonlyMap<string, number>): Promise<J[]>;
+  /** At most `limit` jobs, and per webhook no more than `perWebhookHold` minus what it already `held` here. */
+  claim(limit: number, held: ReadonlyMap<string, number>, perWebhookHold: number): Promise<J[]>;
   run(job: J): Promise<void>;
   /** Epoch ms of the next pending delivery, or null when none. */
   nextDueAt(): Promise<number | null>;
@@ -25,23 +29,31 @@ export interface WorkerPorts<J extends LoopJob> {
 export interface LoopOptions {
   concurrency: number;
   perWebhookConcurrency: number;
+  /** How many rounds of a webhook's slots may wait here, claimed; 1 disables prefetch. */
+  prefetch?: number;
   pollIntervalMs: number;
 }
 
 export class WorkerLoop<J extends LoopJob> {
   private running = false;
   private inFlight = 0;
-  private readonly perWebhook = new Map<string, number>();
+  private heldCount = 0;
+  private readonly runningPer = new Map<string, number>();
+  private readonly heldPer = new Map<string, number>();
+  private readonly waiting = new Map<string, J[]>();
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private loopDone: Promise<void> | null = null;
   private readonly active = new Set<Promise<void>>();
   private unsubscribe: (() => void) | null = null;
+  private readonly prefetch: number;
 
   constructor(
     private readonly ports: WorkerPorts<J>,
     private readonly opts: LoopOptions,
-  ) {}
+  ) {
+    this.prefetch = Math.max(1, opts.prefetch ?? 1);
+  }
 
   start(): void {
     if (this.running) return;
@@ -50,14 +62,14 @@ export class WorkerLoop<J extends LoopJob> {
     this.loopDone = this.loop();
   }
 
-  /** Stops claiming, then waits for the calls in flight to finish and be recorded. */
+  /** Stops claiming, runs what was already claimed, and waits for every call to finish and be recorded. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.unsubscribe?.();
     this.wake();
     await this.loopDone;
-    await Promise.allSettled([...this.active]);
+    while (this.active.size > 0) await Promise.allSettled([...this.active]);
   }
 
   get inFlightCount(): number {
@@ -72,25 +84,26 @@ export class WorkerLoop<J extends LoopJob> {
   }
 
   private async loop(): Promise<void> {
+    const maxHeld = this.opts.concurrency * this.prefetch;
     while (this.running) {
       this.woken = false;
-      const free = this.opts.concurrency - this.inFlight;
+      const room = maxHeld - this.heldCount;
       let claimed: J[] = [];
-      if (free > 0) {
+      if (room > 0) {
         try {
-          claimed = await this.ports.claim(free, this.perWebhook);
+          claimed = await this.ports.claim(room, this.heldPer, this.opts.perWebhookConcurrency * this.prefetch);
         } catch (err) {
           this.ports.onError(err);
         }
       }
-      for (const job of claimed) this.launch(job);
+      for (const job of claimed) this.accept(job);
       // A full claim means more may be waiting: go again at once.
-      if (claimed.length > 0 && claimed.length === free) continue;
+      if (claimed.length > 0 && claimed.length === room) continue;
       if (!this.running) break;
       // Nothing (more) claimable now: sleep until the next due time, a wake-up (new work, a freed slot) or the poll.
-      // Work that is due but was not claimed belongs to saturated webhooks: a freed slot wakes us for it.
+      // Work that is due but was not claimed belongs to webhooks holding all they may: a freed slot wakes us.
       await this.sleep(
-        free > 0 && claimed.length > 0 ? 0 : free > 0 ? await this.idleDelay() : this.opts.pollIntervalMs,
+        room > 0 && claimed.length > 0 ? 0 : room > 0 ? await this.idleDelay() : this.opts.pollIntervalMs,
       );
     }
   }
@@ -100,7 +113,6 @@ export class WorkerLoop<J extends LoopJob> {
       const due = await this.ports.nextDueAt();
       if (due === null) return this.opts.pollIntervalMs;
       const wait = due - this.ports.now();
-      // Due already yet not claimed: it belongs to a saturated webhook (or another worker has it); wait for a slot.
       return wait <= 0 ? this.opts.pollIntervalMs : Math.min(this.opts.pollIntervalMs, wait);
     } catch (err) {
       this.ports.onError(err);
@@ -126,21 +138,58 @@ export class WorkerLoop<J extends LoopJob> {
     });
   }
 
+  private canStart(webhookId: string): boolean {
+    return (
+      this.inFlight < this.opts.concurrency && (this.runningPer.get(webhookId) ?? 0) < this.opts.perWebhookConcurrency
+    );
+  }
+
+  private accept(job: J): void {
+    this.heldCount++;
+    bump(this.heldPer, job.webhookId, 1);
+    if (this.canStart(job.webhookId)) this.launch(job);
+    else this.waiting.set(job.webhookId, [...(this.waiting.get(job.webhookId) ?? []), job]);
+  }
+
+  /** Starts prefetched jobs that now have a slot: the finishing webhook's first, then any other. */
+  private startWaiting(preferred: string): void {
+    const order = [preferred, ...[...this.waiting.keys()].filter((k) => k !== preferred)];
+    for (const webhookId of order) {
+      const queue = this.waiting.get(webhookId);
+      while (queue !== undefined && queue.length > 0 && this.canStart(webhookId)) {
+        const job = queue.shift() as J;
+        this.launch(job);
+      }
+      if (queue !== undefined && queue.length === 0) this.waiting.delete(webhookId);
+      if (this.inFlight >= this.opts.concurrency) return;
+    }
+  }
+
   private launch(job: J): void {
     this.inFlight++;
-    this.perWebhook.set(job.webhookId, (this.perWebhook.get(job.webhookId) ?? 0) + 1);
+    bump(this.runningPer, job.webhookId, 1);
     const p = this.ports
       .run(job)
       .catch((err: unknown) => this.ports.onError(err))
       .finally(() => {
+        const wasFull = this.inFlight >= this.opts.concurrency;
         this.inFlight--;
-        const n = (this.perWebhook.get(job.webhookId) ?? 1) - 1;
-        if (n <= 0) this.perWebhook.delete(job.webhookId);
-        else this.perWebhook.set(job.webhookId, n);
+        this.heldCount--;
+        bump(this.runningPer, job.webhookId, -1);
+        bump(this.heldPer, job.webhookId, -1);
         this.active.delete(p);
-        // A freed slot may let waiting work (or a saturated webhook's backlog) be claimed.
-        this.wake();
+        this.startWaiting(job.webhookId);
+        // Claim again when it can bring something: the worker was full, or this webhook's prefetch ran down to half.
+        // (Waking on every finished call would run a claim per delivery.)
+        const hold = this.opts.perWebhookConcurrency * this.prefetch;
+        if (wasFull || this.prefetch === 1 || (this.heldPer.get(job.webhookId) ?? 0) <= hold / 2) this.wake();
       });
     this.active.add(p);
   }
+}
+
+function bump(map: Map<string, number>, key: string, by: number): void {
+  const n = (map.get(key) ?? 0) + by;
+  if (n <= 0) map.delete(key);
+  else map.set(key, n);
 }

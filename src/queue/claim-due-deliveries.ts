@@ -1,9 +1,12 @@
 /**
  * Claims due deliveries for one worker: pending rows whose time has come, oldest first, marked `delivering` with a
- * lease. Two steps:
- *   1. read candidate ids (no locks), and choose at most `limit` of them, no more per webhook than the webhook's
- *      free in-flight slots in this worker — one slow endpoint never fills the worker;
- *   2. lease the chosen rows with one UPDATE. On PostgreSQL its inner select takes `FOR UPDATE SKIP LOCKED`, so a
+ * lease. Steps:
+ *   1. read a window of the oldest due candidates (no locks) and choose at most `limit`, no webhook beyond what it may
+ *      still hold here (`perWebhookHold` minus `held`) — one slow endpoint never fills the worker;
+ *   2. when the window was crowded out by webhooks already holding all they may, look past them: find other webhooks
+ *      with due work through the webhooks table (one index probe per webhook, whatever the size of the crowding
+ *      backlog) and take their oldest — so a backlog never delays another webhook's deliveries;
+ *   3. lease the chosen rows with one UPDATE. On PostgreSQL its inner select takes `FOR UPDATE SKIP LOCKED`, so a
  *      row another worker is claiming at the same moment is passed over instead of waited for; `status = 'pending'`
  *      is re-checked, so no row is ever leased twice. SQLite runs one writer at a time, so the update is exclusive.
  *
@@ -11,9 +14,9 @@
  * delivering; with "block", failed too), so exactly one is in flight and they go out in publish order.
  * Batches: claiming an open batch closes it; later events start a new batch.
  */
-import type { Selectable } from 'kysely';
+import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { Db } from '../db/connect.js';
-import type { DeliveriesTable } from '../db/schema.js';
+import type { Database, DeliveriesTable } from '../db/schema.js';
 
 export type DeliveryRow = Selectable<DeliveriesTable>;
 
@@ -22,75 +25,123 @@ export interface ClaimOptions {
   limit: number;
   now: number;
   leaseMs: number;
-  /** Deliveries this worker has in flight, by webhook. */
-  inFlight: ReadonlyMap<string, number>;
-  perWebhookCap: number;
+  /** Deliveries this worker holds (running or prefetched), by webhook. */
+  held: ReadonlyMap<string, number>;
+  /** The most one webhook may hold in this worker. */
+  perWebhookHold: number;
 }
 
-/** How many candidates to read per slot: room to skip rows of capped webhooks without a second round trip. */
-const CANDIDATES_PER_SLOT = 4;
+/** Candidates read per slot in the first window (bounded). */
+const CANDIDATES_PER_SLOT = 2;
+const MAX_CANDIDATES = 1000;
+/** Other webhooks looked at when the window is crowded out. */
+const MAX_OTHER_WEBHOOKS = 100;
 
-export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<DeliveryRow[]> {
-  if (o.limit <= 0) return [];
-  const saturated = [...o.inFlight].filter(([, n]) => n >= o.perWebhookCap).map(([id]) => id);
-  let q = db.kysely
+/** FIFO: no earlier unfinished delivery of the same webhook (or, with "block", no earlier failed one). */
+function fifoHeadOnly(w: ExpressionBuilder<Database, 'deliveries'>) {
+  return w.or([
+    w('deliveries.ordering', '=', 0),
+    w.not(
+      w.exists(
+        w
+          .selectFrom('deliveries as earlier')
+          .select('earlier.id')
+          .whereRef('earlier.webhook_id', '=', 'deliveries.webhook_id')
+          .whereRef('earlier.id', '<', 'deliveries.id')
+          .where((e) =>
+            e.or([
+              e('earlier.status', 'in', ['pending', 'delivering']),
+              e.and([e('earlier.status', '=', 'failed'), e('deliveries.ordering', '=', 2)]),
+            ]),
+          ),
+      ),
+    ),
+  ]);
+}
+
+function dueCandidates(db: Db, now: number) {
+  return db.kysely
     .selectFrom('deliveries')
     .select(['id', 'webhook_id'])
     .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', o.now)
-    .where((w) =>
-      w.or([
-        w('deliveries.ordering', '=', 0),
-        w.not(
-          w.exists(
-            w
-              .selectFrom('deliveries as earlier')
-              .select('earlier.id')
-              .whereRef('earlier.webhook_id', '=', 'deliveries.webhook_id')
-              .whereRef('earlier.id', '<', 'deliveries.id')
-              .where((e) =>
-                e.or([
-                  e('earlier.status', 'in', ['pending', 'delivering']),
-                  e.and([e('earlier.status', '=', 'failed'), e('deliveries.ordering', '=', 2)]),
-                ]),
-              ),
-          ),
-        ),
-      ]),
-    );
-  if (saturated.length > 0) q = q.where('webhook_id', 'not in', saturated);
-  const candidates = await q
-    .orderBy('next_attempt_at')
-    .limit(o.limit * CANDIDATES_PER_SLOT)
-    .execute();
+    .where('next_attempt_at', '<=', now)
+    .where(fifoHeadOnly);
+}
 
-  const taken = new Map(o.inFlight);
+export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<DeliveryRow[]> {
+  if (o.limit <= 0) return [];
+  const taken = new Map(o.held);
   const chosen: string[] = [];
-  for (const c of candidates) {
-    if (chosen.length >= o.limit) break;
-    const n = taken.get(c.webhook_id) ?? 0;
-    if (n >= o.perWebhookCap) continue;
-    taken.set(c.webhook_id, n + 1);
-    chosen.push(c.id);
+  let crowded = false;
+  const choose = (rows: Array<{ id: string; webhook_id: string }>) => {
+    for (const c of rows) {
+      if (chosen.length >= o.limit) return;
+      const n = taken.get(c.webhook_id) ?? 0;
+      if (n >= o.perWebhookHold) {
+        crowded = true;
+        continue;
+      }
+      taken.set(c.webhook_id, n + 1);
+      chosen.push(c.id);
+    }
+  };
+
+  const window = Math.min(MAX_CANDIDATES, o.limit * CANDIDATES_PER_SLOT);
+  const first = await dueCandidates(db, o.now).orderBy('next_attempt_at').limit(window).execute();
+  choose(first);
+
+  if (chosen.length < o.limit && crowded) {
+    const full = [...taken].filter(([, n]) => n >= o.perWebhookHold).map(([id]) => id);
+    let others = db.kysely
+      .selectFrom('webhooks')
+      .select('webhooks.id')
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('deliveries')
+            .select('deliveries.id')
+            .whereRef('deliveries.webhook_id', '=', 'webhooks.id')
+            .where('deliveries.status', '=', 'pending')
+            .where('deliveries.next_attempt_at', '<=', o.now),
+        ),
+      );
+    if (full.length > 0) others = others.where('webhooks.id', 'not in', full);
+    const ids = (await others.limit(MAX_OTHER_WEBHOOKS).execute()).map((w) => w.id);
+    if (ids.length > 0) {
+      const more = await dueCandidates(db, o.now)
+        .where('webhook_id', 'in', ids)
+        .orderBy('next_attempt_at')
+        .limit(window)
+        .execute();
+      const seen = new Set(chosen);
+      choose(more.filter((c) => !seen.has(c.id)));
+    }
   }
   if (chosen.length === 0) return [];
 
-  return db.kysely
-    .updateTable('deliveries')
-    .set({
-      status: 'delivering',
-      lease_owner: o.workerId,
-      lease_expires_at: o.now + o.leaseMs,
-      updated_at: o.now,
-      batch_open: 0,
-    })
-    .where('status', '=', 'pending')
-    .where('id', 'in', (eb) => {
-      const inner = eb.selectFrom('deliveries').select('id').where('id', 'in', chosen).where('status', '=', 'pending');
-      return db.capabilities.skipLocked ? inner.forUpdate().skipLocked() : inner;
-    })
-    .returningAll()
-    .execute();
+  return (
+    db.kysely
+      .updateTable('deliveries')
+      .set({
+        status: 'delivering',
+        lease_owner: o.workerId,
+        lease_expires_at: o.now + o.leaseMs,
+        updated_at: o.now,
+        batch_open: 0,
+      })
+      // Only `id IN (…)` here: a `status` condition on the outer UPDATE lets SQLite's planner scan every pending row by
+      // the status index instead of probing the chosen ids. The inner select re-checks `pending` (after the lock, on
+      // PostgreSQL).
+      .where('id', 'in', (eb) => {
+        const inner = eb
+          .selectFrom('deliveries')
+          .select('id')
+          .where('id', 'in', chosen)
+          .where('status', '=', 'pending');
+        return db.capabilities.skipLocked ? inner.forUpdate().skipLocked() : inner;
+      })
+      .returningAll()
+      .execute()
+  );
 }
 
 /** When the next pending delivery falls due, so an idle worker sleeps exactly that long (bounded by its poll). */
@@ -101,6 +152,20 @@ export async function nextDueAt(db: Db): Promise<number | null> {
     .where('status', '=', 'pending')
     .executeTakeFirst();
   return row?.due == null ? null : Number(row.due);
+}
+
+/**
+ * A live worker keeps its claims: its leases are pushed out while it runs (or holds) them, so a prefetched delivery
+ * waiting behind a slow endpoint is not taken for abandoned. A worker that dies stops renewing, and its leases expire.
+ */
+export async function renewLeases(db: Db, workerId: string, until: number): Promise<number> {
+  const res = await db.kysely
+    .updateTable('deliveries')
+    .set({ lease_expires_at: until })
+    .where('status', '=', 'delivering')
+    .where('lease_owner', '=', workerId)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
 }
 
 /**

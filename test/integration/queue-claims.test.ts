@@ -45,7 +45,7 @@ for (const dialect of DIALECTS) {
         .execute();
     });
     const claim = (workerId: string, limit: number, inFlight = new Map<string, number>(), cap = 2, now = Date.now()) =>
-      claimDueDeliveries(t.core.db, { workerId, limit, now, leaseMs: 60_000, inFlight, perWebhookCap: cap });
+      claimDueDeliveries(t.core.db, { workerId, limit, now, leaseMs: 60_000, held: inFlight, perWebhookHold: cap });
 
     it('takes no more of a webhook than its free slots', async () => {
       const a = await webhook('cap.a');

@@ -16,14 +16,14 @@ function harness(jobs: FakeJob[], opts: { concurrency: number; perWebhook: numbe
   const perWebhookMax = new Map<string, number>();
   const inFlightPerWebhook = new Map<string, number>();
   const ports: WorkerPorts<FakeJob> = {
-    async claim(limit, inFlight) {
+    async claim(limit, inFlight, perWebhookHold) {
       claims.push({ limit, inFlight: new Map(inFlight) });
       const taken = new Map(inFlight);
       const picked: FakeJob[] = [];
       for (let i = 0; i < queue.length && picked.length < limit; ) {
         const job = queue[i] as FakeJob;
         const n = taken.get(job.webhookId) ?? 0;
-        if (n >= opts.perWebhook) i++;
+        if (n >= perWebhookHold) i++;
         else {
           taken.set(job.webhookId, n + 1);
           picked.push(...queue.splice(i, 1));

@@ -74,7 +74,9 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
     const sender = new HttpSender({
       allowPrivate: config.allowPrivateTargets,
       userAgent: `Hookline/${HOOKLINE_VERSION}`,
-      maxConnectionsPerOrigin: Math.max(config.delivery.perWebhookConcurrency, 16),
+      // Webhooks on one host share its connections: enough that several hung endpoints there (each holding at most
+      // its per-webhook slots) leave room for the healthy ones.
+      maxConnectionsPerOrigin: Math.max(config.delivery.connectionsPerOrigin, config.delivery.perWebhookConcurrency),
     });
     const executor = new DeliveryExecutor({ db, sender, secretBox: deps.secretBox, config, now: deps.now });
     const deliveries = new DeliveryService(deps, notifier, executor);

@@ -28,6 +28,8 @@ export interface Config {
   delivery: {
     concurrency: number;
     perWebhookConcurrency: number;
+    /** Keep-alive connections per target origin: shared by every webhook on that host and port. */
+    connectionsPerOrigin: number;
     defaultTimeoutMs: number;
     maxTimeoutMs: number;
     responseBodyLimitBytes: number;
@@ -139,6 +141,7 @@ export function loadConfig(env: Env = process.env, overrides: { role?: Role } = 
     delivery: {
       concurrency: r.int('HOOKLINE_WORKER_CONCURRENCY', 200, 1, 10_000),
       perWebhookConcurrency: r.int('HOOKLINE_PER_WEBHOOK_CONCURRENCY', 10, 1, 1000),
+      connectionsPerOrigin: r.int('HOOKLINE_CONNECTIONS_PER_ORIGIN', 128, 1, 10_000),
       defaultTimeoutMs: r.int('HOOKLINE_DEFAULT_TIMEOUT_MS', 15_000, 100, 300_000),
       maxTimeoutMs: r.int('HOOKLINE_MAX_TIMEOUT_MS', 60_000, 100, 300_000),
       responseBodyLimitBytes: r.int('HOOKLINE_RESPONSE_BODY_LIMIT_BYTES', 64 * 1024, 0, 10 * 1024 * 1024),

@@ -3,6 +3,7 @@ import * as m001 from './migrations/001-foundation.js';
 import * as m002 from './migrations/002-delivery.js';
 import * as m003 from './migrations/003-batches-ordering.js';
 import * as m004 from './migrations/004-claim-index.js';
+import * as m005 from './migrations/005-covering-due-index.js';
 import type { Database } from './schema.js';
 
 /** Migrations are listed here, not discovered on disk, so they work the same from source and from a bundle. */
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-delivery': m002,
   '003-batches-ordering': m003,
   '004-claim-index': m004,
+  '005-covering-due-index': m005,
 };
 
 class StaticProvider implements MigrationProvider {

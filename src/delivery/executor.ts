@@ -142,14 +142,27 @@ export class DeliveryExecutor {
     return { kind: 'attempt', attempt: await this.call(job, webhook, first, workerId, opts.once === true) };
   }
 
+  /** Decrypted secrets by their sealed form: a rotation seals a new value, so a stale entry is never used. */
+  private readonly opened = new Map<string, string>();
+
+  private open(sealed: string): string {
+    let plain = this.opened.get(sealed);
+    if (plain === undefined) {
+      if (this.opened.size > 10_000) this.opened.clear();
+      plain = this.deps.secretBox.open(sealed);
+      this.opened.set(sealed, plain);
+    }
+    return plain;
+  }
+
   private secretsOf(webhook: WebhookRow, now: number): string[] {
-    const secrets = [this.deps.secretBox.open(webhook.secret_enc)];
+    const secrets = [this.open(webhook.secret_enc)];
     if (
       webhook.previous_secret_enc !== null &&
       webhook.previous_secret_expires_at !== null &&
       webhook.previous_secret_expires_at > now
     ) {
-      secrets.push(this.deps.secretBox.open(webhook.previous_secret_enc));
+      secrets.push(this.open(webhook.previous_secret_enc));
     }
     return secrets;
   }

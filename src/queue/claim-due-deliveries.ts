@@ -14,7 +14,7 @@
  * delivering; with "block", failed too), so exactly one is in flight and they go out in publish order.
  * Batches: claiming an open batch closes it; later events start a new batch.
  */
-import type { ExpressionBuilder, Selectable } from 'kysely';
+import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Database, DeliveriesTable } from '../db/schema.js';
 
@@ -31,9 +31,9 @@ export interface ClaimOptions {
   perWebhookHold: number;
 }
 
-/** Candidates read per slot in the first window (bounded). */
+/** Candidates read per slot in the first window (bounded: a crowded window is what step 2 is for). */
 const CANDIDATES_PER_SLOT = 2;
-const MAX_CANDIDATES = 1000;
+const MAX_CANDIDATES = 400;
 /** Other webhooks looked at when the window is crowded out. */
 const MAX_OTHER_WEBHOOKS = 100;
 

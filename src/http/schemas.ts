@@ -49,3 +49,19 @@ export function parseTime(field: string, value: string | undefined): number | un
   if (!Number.isFinite(ms)) throw invalidField(field, 'must be an ISO 8601 date-time or epoch milliseconds');
   return ms;
 }
+
+/**
+ * Query parameters a list's schema does not name are event-reference filters (`?orderRef=ORD-1&customerRef=C-9`), the
+ * way the insurance seed filters batches. Names must look like reference names.
+ */
+export function referenceFilters(query: object, schema: { properties: object }): Record<string, string> {
+  const known = new Set(Object.keys(schema.properties));
+  const references: Record<string, string> = {};
+  for (const [k, v] of Object.entries(query)) {
+    if (known.has(k) || typeof v !== 'string') continue;
+    if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(k))
+      throw invalidField(`query.${k}`, 'is not a known filter or reference name');
+    references[k] = v;
+  }
+  return references;
+}

@@ -14,7 +14,7 @@
  * delivering; with "block", failed too), so exactly one is in flight and they go out in publish order.
  * Batches: claiming an open batch closes it; later events start a new batch.
  */
-import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
+import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Database, DeliveriesTable } from '../db/schema.js';
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, postgresAvailable } from '../helpers/databases.js';
-import { eventually, type Receiver, startReceiver } from '../helpers/receiver.js';
+import { eventually, type Receiver, type Responder, receiverPool } from '../helpers/receiver.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const pgOk = await postgresAvailable();
@@ -18,7 +18,7 @@ for (const dialect of DIALECTS) {
   describe.skipIf(dialect === 'postgres' && !pgOk)(`batching and ordering on ${dialect}`, () => {
     let t: TestApp;
     let key: string;
-    const receivers: Receiver[] = [];
+    const pool = receiverPool();
 
     beforeAll(async () => {
       t = await startTestApp(
@@ -30,14 +30,10 @@ for (const dialect of DIALECTS) {
     });
     afterAll(async () => {
       await t?.close();
-      for (const r of receivers) await r.close();
+      await pool.closeAll();
     });
 
-    async function receiver(...args: Parameters<typeof startReceiver>) {
-      const r = await startReceiver(...args);
-      receivers.push(r);
-      return r;
-    }
+    const receiver = (responder?: Responder) => pool.start(responder);
     async function webhook(body: Record<string, unknown>) {
       const res = await t.call('POST', '/v1/webhooks', { key, body });
       expect(res.status, JSON.stringify(res.body)).toBe(201);

@@ -83,3 +83,18 @@ export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean,
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Receivers a suite starts along the way, all closed by one call in `afterAll`. */
+export function receiverPool() {
+  const all: Receiver[] = [];
+  return {
+    async start(responder?: Responder): Promise<Receiver> {
+      const r = await startReceiver(responder);
+      all.push(r);
+      return r;
+    },
+    async closeAll(): Promise<void> {
+      for (const r of all.splice(0)) await r.close();
+    },
+  };
+}

@@ -109,12 +109,24 @@ export class WebhooksRepo {
   }
 
   /**
-   * The webhooks an event may fan out to: same tenant and mode, enabled, kind notification, and either tenant-wide
-   * (no account) or the event's account. Event-type patterns and criteria are matched by the caller.
+   * Enabled webhooks of one kind that an event or request of `accountId` may reach: same tenant and mode, and either
+   * tenant-wide (no account) or that account's. Event-type patterns, criteria and filters are matched by the caller.
    */
-  async listFanOutCandidates(scope: TenantScope, accountId: string | null) {
-    let q = this.db
+  private reachable(scope: TenantScope, accountId: string | null, kind: 'notification' | 'validation') {
+    const q = this.db
       .selectFrom('webhooks')
+      .where('tenant_id', '=', scope.tenantId)
+      .where('mode', '=', scope.mode)
+      .where('status', '=', 'enabled')
+      .where('kind', '=', kind);
+    return accountId === null
+      ? q.where('account_id', 'is', null)
+      : q.where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', accountId)]));
+  }
+
+  /** The webhooks an event may fan out to, with what publishing needs of them. */
+  async listFanOutCandidates(scope: TenantScope, accountId: string | null) {
+    return this.reachable(scope, accountId, 'notification')
       .select([
         'id',
         'event_types',
@@ -125,31 +137,12 @@ export class WebhooksRepo {
         'ordering',
         'ordering_on_failure',
       ])
-      .where('tenant_id', '=', scope.tenantId)
-      .where('mode', '=', scope.mode)
-      .where('status', '=', 'enabled')
-      .where('kind', '=', 'notification');
-    q =
-      accountId === null
-        ? q.where('account_id', 'is', null)
-        : q.where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', accountId)]));
-    return q.execute();
+      .execute();
   }
 
-  /** Enabled validation webhooks of the scope that an account's request may call (tenant-wide ones included). */
+  /** The validation webhooks a request may call. */
   async listValidationHooks(scope: TenantScope, accountId: string | null): Promise<WebhookRow[]> {
-    let q = this.db
-      .selectFrom('webhooks')
-      .selectAll()
-      .where('tenant_id', '=', scope.tenantId)
-      .where('mode', '=', scope.mode)
-      .where('status', '=', 'enabled')
-      .where('kind', '=', 'validation');
-    q =
-      accountId === null
-        ? q.where('account_id', 'is', null)
-        : q.where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', accountId)]));
-    return q.execute();
+    return this.reachable(scope, accountId, 'validation').selectAll().execute();
   }
 
   async insertVersion(row: WebhookVersionRow): Promise<void> {

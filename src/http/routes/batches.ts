@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
-import { invalidField } from '../../domain/errors.js';
 import { BATCH_STATUS_FILTER, type BatchStatus } from '../../services/batches.js';
 import { principalOf } from '../auth-plugin.js';
-import { errorResponses, parseTime } from '../schemas.js';
+import { errorResponses, parseTime, referenceFilters } from '../schemas.js';
 import type { FastifyTypeBoxInstance, RouteDeps } from '../types.js';
 
 const tags = ['Batches'];
@@ -17,19 +16,25 @@ const OffsetPaging = {
   from: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
   take: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 };
-const KNOWN = new Set([
-  'from',
-  'take',
-  'createdBefore',
-  'createdAfter',
-  'lastDeliveredBefore',
-  'lastDeliveredAfter',
-  'lastDeliveryAttemptStatus',
-  'eventType',
-]);
+
+/** Unnamed parameters are event-reference filters (see `referenceFilters`). */
+const BatchListQuery = Type.Object(
+  {
+    ...OffsetPaging,
+    createdBefore: Type.Optional(Type.String({ maxLength: 40 })),
+    createdAfter: Type.Optional(Type.String({ maxLength: 40 })),
+    lastDeliveredBefore: Type.Optional(Type.String({ maxLength: 40 })),
+    lastDeliveredAfter: Type.Optional(Type.String({ maxLength: 40 })),
+    lastDeliveryAttemptStatus: Type.Optional(
+      Type.Union([Type.Literal('Scheduled'), Type.Literal('Succeeded'), Type.Literal('Failed')]),
+    ),
+    eventType: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: Type.String({ maxLength: 255 }) },
+);
 
 /**
- * The insurance seed's batch API under `/v1/webhooks/{id}/batches` (also reachable as `{subscriptionId}`): a batch is a
+ * The insurance seed's batch API under `/v1/webhooks/{id}/batches` (their `{subscriptionId}` is our webhook id): a batch is a
  * delivery, its delivery attempts are the attempt log.
  */
 export async function batchRoutes(app: FastifyTypeBoxInstance, { services, guards }: RouteDeps) {
@@ -47,32 +52,13 @@ export async function batchRoutes(app: FastifyTypeBoxInstance, { services, guard
         description:
           'Filters: createdBefore/After, lastDeliveredBefore/After (epoch ms or ISO 8601), lastDeliveryAttemptStatus (Scheduled, Succeeded, Failed), eventType; any other parameter filters by an event reference (orderRef, customerRef, …). Paged with from / take.',
         params: WebhookParams,
-        querystring: Type.Object(
-          {
-            ...OffsetPaging,
-            createdBefore: Type.Optional(Type.String({ maxLength: 40 })),
-            createdAfter: Type.Optional(Type.String({ maxLength: 40 })),
-            lastDeliveredBefore: Type.Optional(Type.String({ maxLength: 40 })),
-            lastDeliveredAfter: Type.Optional(Type.String({ maxLength: 40 })),
-            lastDeliveryAttemptStatus: Type.Optional(
-              Type.Union([Type.Literal('Scheduled'), Type.Literal('Succeeded'), Type.Literal('Failed')]),
-            ),
-            eventType: Type.Optional(Type.String({ maxLength: 128 })),
-          },
-          { additionalProperties: Type.String({ maxLength: 255 }) },
-        ),
+        querystring: BatchListQuery,
         response: errorResponses,
       },
     },
     async (request) => {
       const q = request.query as typeof request.query & Record<string, unknown>;
-      const references: Record<string, string> = {};
-      for (const [k, v] of Object.entries(q)) {
-        if (KNOWN.has(k) || typeof v !== 'string') continue;
-        if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(k))
-          throw invalidField(`query.${k}`, 'is not a known filter or reference name');
-        references[k] = v;
-      }
+      const references = referenceFilters(q, BatchListQuery);
       const status = q.lastDeliveryAttemptStatus as BatchStatus | undefined;
       return svc.list(
         principalOf(request),

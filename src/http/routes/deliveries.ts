@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
 import { pageRequest } from '../../db/paging.js';
-import { invalidField } from '../../domain/errors.js';
 import { principalOf } from '../auth-plugin.js';
-import { errorResponses, parseTime } from '../schemas.js';
+import { errorResponses, parseTime, referenceFilters } from '../schemas.js';
 import type { FastifyTypeBoxInstance, RouteDeps } from '../types.js';
 
 const tags = ['Deliveries'];
@@ -13,18 +12,22 @@ const Paging = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 250, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
 };
-const KNOWN_DELIVERY_FILTERS = new Set([
-  'limit',
-  'cursor',
-  'from',
-  'take',
-  'status',
-  'eventType',
-  'createdAfter',
-  'createdBefore',
-  'lastAttemptAfter',
-  'lastAttemptBefore',
-]);
+
+/** Unnamed parameters are event-reference filters (see `referenceFilters`). */
+const DeliveryListQuery = Type.Object(
+  {
+    ...Paging,
+    from: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'offset paging (with take)' })),
+    take: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    status: Type.Optional(Type.Union(['pending', 'delivering', 'succeeded', 'failed'].map((s) => Type.Literal(s)))),
+    eventType: Type.Optional(Type.String({ maxLength: 128 })),
+    createdAfter: Type.Optional(Type.String({ maxLength: 40 })),
+    createdBefore: Type.Optional(Type.String({ maxLength: 40 })),
+    lastAttemptAfter: Type.Optional(Type.String({ maxLength: 40 })),
+    lastAttemptBefore: Type.Optional(Type.String({ maxLength: 40 })),
+  },
+  { additionalProperties: Type.String({ maxLength: 255 }) },
+);
 
 export async function deliveryRoutes(app: FastifyTypeBoxInstance, { services, guards }: RouteDeps) {
   const read = guards.requireRole('webhooks:read');
@@ -41,36 +44,13 @@ export async function deliveryRoutes(app: FastifyTypeBoxInstance, { services, gu
         description:
           'Filters: status, eventType, created and last-attempt ranges (ISO 8601 or epoch ms). Any other parameter filters by an event reference, e.g. `?orderRef=ORD-1`. Paged by `limit` / `cursor`, or by `from` / `take` (then the answer has `totalCount`).',
         params: Params,
-        querystring: Type.Object(
-          {
-            ...Paging,
-            from: Type.Optional(
-              Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'offset paging (with take)' }),
-            ),
-            take: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-            status: Type.Optional(
-              Type.Union(['pending', 'delivering', 'succeeded', 'failed'].map((s) => Type.Literal(s))),
-            ),
-            eventType: Type.Optional(Type.String({ maxLength: 128 })),
-            createdAfter: Type.Optional(Type.String({ maxLength: 40 })),
-            createdBefore: Type.Optional(Type.String({ maxLength: 40 })),
-            lastAttemptAfter: Type.Optional(Type.String({ maxLength: 40 })),
-            lastAttemptBefore: Type.Optional(Type.String({ maxLength: 40 })),
-          },
-          { additionalProperties: Type.String({ maxLength: 255 }) },
-        ),
+        querystring: DeliveryListQuery,
         response: errorResponses,
       },
     },
     async (request) => {
       const q = request.query as Record<string, string | number | undefined> & typeof request.query;
-      const references: Record<string, string> = {};
-      for (const [k, v] of Object.entries(q)) {
-        if (KNOWN_DELIVERY_FILTERS.has(k) || typeof v !== 'string') continue;
-        if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(k))
-          throw invalidField(`query.${k}`, 'is not a known filter or reference name');
-        references[k] = v;
-      }
+      const references = referenceFilters(q, DeliveryListQuery);
       return svc.listDeliveries(
         principalOf(request),
         request.params.id,

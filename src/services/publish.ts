@@ -240,7 +240,9 @@ export class PublishService {
         item,
         accountId,
         occurredAt,
-        requestHash: createHash('sha256').update(JSON.stringify(input)).digest('hex'),
+        // Only an idempotent publish compares bodies: no hash of every payload otherwise.
+        requestHash:
+          item.idempotencyKey === undefined ? '' : createHash('sha256').update(JSON.stringify(input)).digest('hex'),
       });
     }
     if (errors.length > 0) {

@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
-import { claimDueDeliveries, nextDueAt, reclaimExpiredLeases, renewLeases } from '../queue/claim-due-deliveries.js';
+import {
+  claimDueDeliveries,
+  nextDueAt,
+  reclaimExpiredLeases,
+  releaseClaims,
+  renewLeases,
+} from '../queue/claim-due-deliveries.js';
 import type { Notifier } from '../queue/notifier.js';
 import type { DeliveryExecutor, Job } from './executor.js';
 import { pruneExpired } from './retention.js';
@@ -54,6 +60,15 @@ export class DeliveryEngine {
         },
         run: async (job) => {
           await this.executor.execute(job, this.workerId);
+        },
+        release: async (jobs) => {
+          await releaseClaims(
+            deps.db,
+            this.workerId,
+            jobs.map((j) => j.delivery.id),
+            this.now(),
+          );
+          if (jobs.length > 0) await deps.notifier.wakeAll();
         },
         nextDueAt: () => nextDueAt(deps.db),
         onWake: (l) => deps.notifier.onWake(l),

@@ -19,6 +19,8 @@ export interface WorkerPorts<J extends LoopJob> {
   /** At most `limit` jobs, and per webhook no more than `perWebhookHold` minus what it already `held` here. */
   claim(limit: number, held: ReadonlyMap<string, number>, perWebhookHold: number): Promise<J[]>;
   run(job: J): Promise<void>;
+  /** Hands back claimed jobs that were never started (at stop), so another worker can take them at once. */
+  release(jobs: J[]): Promise<void>;
   /** Epoch ms of the next pending delivery, or null when none. */
   nextDueAt(): Promise<number | null>;
   onWake(listener: () => void): () => void;
@@ -62,13 +64,30 @@ export class WorkerLoop<J extends LoopJob> {
     this.loopDone = this.loop();
   }
 
-  /** Stops claiming, runs what was already claimed, and waits for every call to finish and be recorded. */
+  /**
+   * Stops claiming, hands back prefetched jobs that have not started (so stopping does not wait for a backlog), and
+   * waits for every call in progress to finish and be recorded.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.unsubscribe?.();
     this.wake();
     await this.loopDone;
+    const unstarted = [...this.waiting.values()].flat();
+    this.waiting.clear();
+    for (const job of unstarted) {
+      this.heldCount--;
+      bump(this.heldPer, job.webhookId, -1);
+    }
+    if (unstarted.length > 0) {
+      try {
+        await this.ports.release(unstarted);
+      } catch (err) {
+        // Their leases expire and they are reclaimed; nothing is lost.
+        this.ports.onError(err);
+      }
+    }
     while (this.active.size > 0) await Promise.allSettled([...this.active]);
   }
 

@@ -168,6 +168,19 @@ export async function renewLeases(db: Db, workerId: string, until: number): Prom
   return Number(res.numUpdatedRows);
 }
 
+/** Gives claimed, never-started deliveries back to the queue, due now (a worker stopping cleanly). */
+export async function releaseClaims(db: Db, workerId: string, ids: string[], now: number): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    await db.kysely
+      .updateTable('deliveries')
+      .set({ status: 'pending', lease_owner: null, lease_expires_at: null, updated_at: now })
+      .where('id', 'in', ids.slice(i, i + 500))
+      .where('lease_owner', '=', workerId)
+      .where('status', '=', 'delivering')
+      .execute();
+  }
+}
+
 /**
  * Hands back deliveries whose worker died: a `delivering` row past its lease goes back to `pending`, due now.
  * Run by every worker from time to time; the update is idempotent, so several running it at once is harmless.

@@ -11,6 +11,7 @@ function harness(jobs: FakeJob[], opts: { concurrency: number; perWebhook: numbe
   const queue = [...jobs];
   const running = new Map<number, () => void>();
   const claims: Array<{ limit: number; inFlight: Map<string, number> }> = [];
+  const released: FakeJob[] = [];
   let wake: (() => void) | null = null;
   let maxInFlight = 0;
   const perWebhookMax = new Map<string, number>();
@@ -44,6 +45,9 @@ function harness(jobs: FakeJob[], opts: { concurrency: number; perWebhook: numbe
         }),
       );
     },
+    async release(jobs) {
+      released.push(...jobs);
+    },
     async nextDueAt() {
       return queue.length > 0 ? Date.now() : null;
     },
@@ -69,6 +73,7 @@ function harness(jobs: FakeJob[], opts: { concurrency: number; perWebhook: numbe
     running,
     claims,
     wake: () => wake?.(),
+    released,
     stats: () => ({ maxInFlight, perWebhookMax }),
   };
 }
@@ -76,6 +81,41 @@ function harness(jobs: FakeJob[], opts: { concurrency: number; perWebhook: numbe
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
 describe('WorkerLoop', () => {
+  it('hands back prefetched jobs at stop instead of running a backlog', async () => {
+    const h = harness(
+      Array.from({ length: 20 }, (_, i) => ({ id: i, webhookId: 'one' })),
+      { concurrency: 8, perWebhook: 2 },
+    );
+    // Prefetch is off in `harness` (1 round); this loop holds 4 rounds of 2.
+    const loop = new WorkerLoop(
+      {
+        claim: async (limit, held, hold) => {
+          const n = Math.min(limit, hold - (held.get('one') ?? 0));
+          return h.queue.splice(0, Math.max(0, n));
+        },
+        run: (job) => new Promise<void>((resolve) => h.running.set(job.id, resolve)),
+        release: async (jobs) => {
+          h.released.push(...jobs);
+        },
+        nextDueAt: async () => null,
+        onWake: () => () => {},
+        onError: (err) => {
+          throw err;
+        },
+        now: () => Date.now(),
+      },
+      { concurrency: 8, perWebhookConcurrency: 2, prefetch: 4, pollIntervalMs: 20 },
+    );
+    loop.start();
+    await tick();
+    expect(h.running.size).toBe(2);
+    const stopping = loop.stop();
+    await tick();
+    for (const done of [...h.running.values()]) done();
+    await stopping;
+    expect(h.released.map((j) => j.id)).toEqual([2, 3, 4, 5, 6, 7]);
+  });
+
   it('keeps a slow webhook to its cap and goes on claiming other webhooks', async () => {
     const jobs: FakeJob[] = [
       ...Array.from({ length: 10 }, (_, i) => ({ id: i, webhookId: 'slow' })),

@@ -85,10 +85,10 @@ export function smokeParams(): Params {
 
 /**
  * Requests one Hookline worker process can have in flight to one receiver origin: its global cap, the per-webhook cap
- * times the webhooks, and the sender's connections per origin (`max(perWebhookConcurrency, 16)`, see
+ * times the webhooks, and the sender's connections per origin (`max(perWebhookConcurrency, 128)`, the default, see
  * `src/bootstrap.ts`; undici queues the rest). The ceiling is measured at this concurrency, times the workers.
  */
 export function hooklineConcurrency(p: Params, webhooks: number, workers = 1): number {
-  const connections = Math.max(p.perWebhookConcurrency, 16);
+  const connections = Math.max(p.perWebhookConcurrency, 128);
   return Math.min(p.workerConcurrency, p.perWebhookConcurrency * webhooks, connections) * workers;
 }

@@ -113,8 +113,10 @@ export function startHookline(
 ): Promise<HooklineProcess> {
   if (res.isClosed) return Promise.reject(new Error('the bench is shutting down'));
   const startTimeoutMs = o.startTimeoutMs ?? 60_000;
-  // `nodeArgs`: e.g. ['--cpu-prof'] when looking into where a figure comes from.
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), HOOKLINE_BIN, 'serve', '--role', role], {
+  // `nodeArgs`: e.g. ['--cpu-prof'] when looking into where a figure comes from (or BENCH_HOOKLINE_NODE_ARGS, since
+  // Node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = o.nodeArgs ?? (process.env.BENCH_HOOKLINE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, HOOKLINE_BIN, 'serve', '--role', role], {
     cwd: ROOT,
     env: cleanEnv({ HOOKLINE_PORT: '0', HOOKLINE_HOST: '127.0.0.1', HOOKLINE_LOG_LEVEL: 'warn', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],

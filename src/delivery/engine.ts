@@ -22,7 +22,7 @@ type LoopJobOf = Job & { webhookId: string };
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 /** Rounds of a webhook's slots claimed ahead; leases are renewed while held, so waiting here never expires them. */
-const PREFETCH = 4;
+const PREFETCH = 10;
 
 export interface EngineDeps {
   db: Db;
@@ -58,8 +58,8 @@ export class DeliveryEngine {
           });
           return (await this.executor.load(rows)).map((j) => ({ ...j, webhookId: j.delivery.webhook_id }));
         },
-        run: async (job) => {
-          await this.executor.execute(job, this.workerId);
+        run: async (job, callDone) => {
+          await this.executor.execute(job, this.workerId, { onCallDone: callDone });
         },
         release: async (jobs) => {
           await releaseClaims(

@@ -101,7 +101,11 @@ export class DeliveryExecutor {
    * `once`: a synchronous one-shot call (validation webhooks): no parking and no retries — a webhook that may not be
    * called ends the delivery as skipped, and a failed call is final.
    */
-  async execute(job: Job, workerId: string | null, opts: { once?: boolean } = {}): Promise<ExecuteResult> {
+  async execute(
+    job: Job,
+    workerId: string | null,
+    opts: { once?: boolean; onCallDone?: () => void } = {},
+  ): Promise<ExecuteResult> {
     const { delivery, webhook, events } = job;
     const now = this.deps.now();
     const first = events[0];
@@ -139,7 +143,7 @@ export class DeliveryExecutor {
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) return skip('circuit_open', now + this.circuitPolicy.cooldownMs);
     }
-    return { kind: 'attempt', attempt: await this.call(job, webhook, first, workerId, opts.once === true) };
+    return { kind: 'attempt', attempt: await this.call(job, webhook, first, workerId, opts) };
   }
 
   /** Decrypted secrets by their sealed form: a rotation seals a new value, so a stale entry is never used. */
@@ -167,7 +171,14 @@ export class DeliveryExecutor {
     return secrets;
   }
 
-  private async call(job: Job, webhook: WebhookRow, event: EventRow, workerId: string | null, once: boolean) {
+  private async call(
+    job: Job,
+    webhook: WebhookRow,
+    event: EventRow,
+    workerId: string | null,
+    opts: { once?: boolean; onCallDone?: () => void },
+  ) {
+    const once = opts.once === true;
     const { delivery } = job;
     const cfg = this.deps.config.delivery;
     const startedAt = this.deps.now();
@@ -203,6 +214,7 @@ export class DeliveryExecutor {
       timeoutMs: webhook.timeout_ms,
       maxResponseBytes: cfg.responseBodyLimitBytes,
     });
+    opts.onCallDone?.();
     const finishedAt = this.deps.now();
     const retryAfterMs = parseRetryAfter(result.headers['retry-after'], finishedAt);
     const verdict = classifyOutcome({

@@ -18,7 +18,12 @@ export interface LoopJob {
 export interface WorkerPorts<J extends LoopJob> {
   /** At most `limit` jobs, and per webhook no more than `perWebhookHold` minus what it already `held` here. */
   claim(limit: number, held: ReadonlyMap<string, number>, perWebhookHold: number): Promise<J[]>;
-  run(job: J): Promise<void>;
+  /**
+   * Runs a job. `callDone` frees the job's call slot before `run` settles: a delivery whose HTTP call has ended no
+   * longer occupies its endpoint while its attempt is recorded, so the next call starts at once (recording waits for a
+   * group commit). The job stays held until `run` settles.
+   */
+  run(job: J, callDone: () => void): Promise<void>;
   /** Hands back claimed jobs that were never started (at stop), so another worker can take them at once. */
   release(jobs: J[]): Promise<void>;
   /** Epoch ms of the next pending delivery, or null when none. */
@@ -172,6 +177,8 @@ export class WorkerLoop<J extends LoopJob> {
 
   /** Starts prefetched jobs that now have a slot: the finishing webhook's first, then any other. */
   private startWaiting(preferred: string): void {
+    // Stopping: prefetched jobs are handed back, not started.
+    if (!this.running) return;
     const order = [preferred, ...[...this.waiting.keys()].filter((k) => k !== preferred)];
     for (const webhookId of order) {
       const queue = this.waiting.get(webhookId);
@@ -187,21 +194,30 @@ export class WorkerLoop<J extends LoopJob> {
   private launch(job: J): void {
     this.inFlight++;
     bump(this.runningPer, job.webhookId, 1);
+    let slotFreed = false;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      const wasFull = this.inFlight >= this.opts.concurrency;
+      this.inFlight--;
+      bump(this.runningPer, job.webhookId, -1);
+      this.startWaiting(job.webhookId);
+      if (wasFull) this.wake();
+    };
     const p = this.ports
-      .run(job)
+      .run(job, freeSlot)
       .catch((err: unknown) => this.ports.onError(err))
       .finally(() => {
-        const wasFull = this.inFlight >= this.opts.concurrency;
-        this.inFlight--;
+        freeSlot();
         this.heldCount--;
-        bump(this.runningPer, job.webhookId, -1);
         bump(this.heldPer, job.webhookId, -1);
         this.active.delete(p);
-        this.startWaiting(job.webhookId);
-        // Claim again when it can bring something: the worker was full, or this webhook's prefetch ran down to half.
-        // (Waking on every finished call would run a claim per delivery.)
+        // Claim again when it can bring something: this webhook's prefetch ran down to half, or the worker's hold was
+        // full. (Waking on every finished call would run a claim per delivery.)
         const hold = this.opts.perWebhookConcurrency * this.prefetch;
-        if (wasFull || this.prefetch === 1 || (this.heldPer.get(job.webhookId) ?? 0) <= hold / 2) this.wake();
+        const maxHeld = this.opts.concurrency * this.prefetch;
+        if (this.prefetch === 1 || this.heldCount + 1 >= maxHeld || (this.heldPer.get(job.webhookId) ?? 0) <= hold / 2)
+          this.wake();
       });
     this.active.add(p);
   }

@@ -14,7 +14,7 @@
  * delivering; with "block", failed too), so exactly one is in flight and they go out in publish order.
  * Batches: claiming an open batch closes it; later events start a new batch.
  */
-import type { ExpressionBuilder, Selectable } from 'kysely';
+import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Database, DeliveriesTable } from '../db/schema.js';
 
@@ -136,7 +136,10 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
           .selectFrom('deliveries')
           .select('id')
           .where('id', 'in', chosen)
-          .where('status', '=', 'pending');
+          // `status || ''`, not `status`: given a plain status condition SQLite's planner walks every pending row of
+          // the status indexes instead of probing the chosen ids (measured: 2 ms instead of 0.1 ms per claim with a
+          // 20 000-row backlog). The expression hides the column from the planner; PostgreSQL probes the ids either way.
+          .where(sql`${sql.ref('status')} || ''`, '=', 'pending');
         return db.capabilities.skipLocked ? inner.forUpdate().skipLocked() : inner;
       })
       .returningAll()

@@ -7,11 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
-import type { Insertable } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { AppError, type FieldError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
-import type { EventsTable, IdempotencyKeysTable } from '../db/schema.js';
+import type { Database, EventsTable, IdempotencyKeysTable } from '../db/schema.js';
 import type { Notifier } from '../queue/notifier.js';
 import { BatchAssembler, type FanOutTarget } from './batch-assembler.js';
 import { inTransaction, type Repos, type ServiceDeps } from './deps.js';
@@ -85,22 +85,119 @@ interface Candidate extends FanOutTarget {
   rules: MatchRules;
 }
 
+interface WaitingPublish {
+  scope: TenantScope;
+  checked: Checked;
+  correlationId: string | null;
+  resolve: (o: PublishOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Single publishes written in one transaction at most (a batch request has its own limit). */
+const MAX_GROUP = 500;
+
 export class PublishService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly notifier: Notifier,
   ) {}
 
+  /**
+   * One event (`POST /v1/events`). Validated on its own, then written with the other single publishes that arrived in
+   * the same turn of the event loop: one transaction (one commit) for the group instead of one each — most of what a
+   * publish costs. When the group's transaction fails (an idempotency conflict, a clashing event id), each of its
+   * publishes is written again on its own, so one request's error is never another's.
+   */
   async publish(
     principal: Principal,
     input: PublishInput,
     opts: { idempotencyKey?: string; correlationId: string | null },
   ): Promise<PublishOutcome> {
+    const scope = requireScope(principal);
     const item: PublishItem =
       opts.idempotencyKey === undefined ? { input } : { input, idempotencyKey: opts.idempotencyKey };
-    const [out] = await this.publishMany(principal, [item], opts.correlationId, 'body');
-    if (out === undefined) throw new Error('publishMany returned no outcome');
-    return out;
+    const [checked] = await this.check(scope, [item], () => 'body');
+    if (checked === undefined) throw new Error('check returned no item');
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ scope, checked, correlationId: opts.correlationId, resolve, reject });
+      this.scheduleGroup();
+    });
+  }
+
+  private waiting: WaitingPublish[] = [];
+  private grouping: Promise<void> | null = null;
+  private groupScheduled = false;
+
+  private scheduleGroup(): void {
+    if (this.groupScheduled || this.grouping !== null) return;
+    this.groupScheduled = true;
+    setImmediate(() => {
+      this.groupScheduled = false;
+      void this.writeGroup();
+    });
+  }
+
+  private async writeGroup(): Promise<void> {
+    const group = this.waiting.splice(0, MAX_GROUP);
+    if (group.length === 0) return;
+    this.grouping = (async () => {
+      try {
+        const outcomes = await this.writeAll(group);
+        group.forEach((g, i) => {
+          const out = outcomes[i];
+          if (out === undefined) g.reject(new Error('publish group returned no outcome'));
+          else g.resolve(out);
+        });
+      } catch (err) {
+        if (group.length === 1) {
+          group[0]?.reject(err);
+        } else {
+          // Nothing of the group was written: write each on its own, so only the faulty one fails.
+          for (const g of group) {
+            try {
+              const [out] = await this.writeAll([g]);
+              if (out === undefined) throw new Error('publish returned no outcome');
+              g.resolve(out);
+            } catch (e) {
+              g.reject(e);
+            }
+          }
+        }
+      }
+    })();
+    await this.grouping;
+    this.grouping = null;
+    if (this.waiting.length > 0) this.scheduleGroup();
+  }
+
+  /** Writes waiting publishes, of any tenants, in one transaction; outcomes in their order. */
+  private async writeAll(group: WaitingPublish[]): Promise<PublishOutcome[]> {
+    const byScope = new Map<string, WaitingPublish[]>();
+    for (const g of group) {
+      const k = `${g.scope.tenantId}\u0000${g.scope.mode}\u0000${g.scope.accountId ?? ''}`;
+      byScope.set(k, [...(byScope.get(k) ?? []), g]);
+    }
+    const outcomeOf = new Map<WaitingPublish, PublishOutcome>();
+    await inTransaction(this.deps, async (repos, trx) => {
+      for (const list of byScope.values()) {
+        const first = list[0];
+        if (first === undefined) continue;
+        const outs = await this.write(
+          repos,
+          trx,
+          first.scope,
+          list.map((g) => g.checked),
+          (i) => list[i]?.correlationId ?? null,
+        );
+        list.forEach((g, i) => {
+          const out = outs[i];
+          if (out !== undefined) outcomeOf.set(g, out);
+        });
+      }
+    });
+    const outcomes = group.map((g) => outcomeOf.get(g)).filter((o): o is PublishOutcome => o !== undefined);
+    if (outcomes.some((o) => !o.replayed && o.result.deliveries > 0)) this.notifier.notifyLocal();
+    return outcomes;
   }
 
   /** `fieldPrefix(i)` names where item i sits in the request: `body` for one event, `body.events[i]` for a batch. */
@@ -113,96 +210,110 @@ export class PublishService {
     const scope = requireScope(principal);
     const prefix = typeof fieldPrefix === 'string' ? () => fieldPrefix : fieldPrefix;
     const checked = await this.check(scope, items, prefix);
-
-    const outcomes = await inTransaction(this.deps, async (repos, trx) => {
-      const now = this.deps.now();
-      const prior = await this.priorResults(repos, scope, checked, now);
-      const candidates = new Map<string | null, Candidate[]>();
-      const events: Insertable<EventsTable>[] = [];
-      const references: Array<Record<string, string>> = [];
-      const assembler = new BatchAssembler(repos, scope, now, this.deps.db.capabilities.skipLocked);
-      const keys: IdempotencyKeysTable[] = [];
-      const out: PublishOutcome[] = [];
-      const claimedKeys = new Set<string>();
-      for (const c of checked) {
-        const earlier = prior.get(c);
-        if (earlier !== undefined) {
-          out.push({ result: earlier, replayed: true });
-          continue;
-        }
-        const key = c.item.idempotencyKey;
-        if (key !== undefined) {
-          // The same key twice in one batch: the second is a replay of the first.
-          if (claimedKeys.has(key)) {
-            const first = out[checked.findIndex((x) => x.item.idempotencyKey === key)];
-            if (first !== undefined) out.push({ result: first.result, replayed: true });
-            continue;
-          }
-          claimedKeys.add(key);
-        }
-        let list = candidates.get(c.accountId);
-        if (list === undefined) {
-          list = (await repos.webhooks.listFanOutCandidates(scope, c.accountId)).map((w) => ({
-            id: w.id,
-            rules: rulesOf(w),
-            maxBatchSize: w.max_batch_size,
-            maxBatchTimeDelay: w.max_batch_time_delay,
-            ordering: w.ordering,
-            orderingOnFailure: w.ordering_on_failure,
-          }));
-          candidates.set(c.accountId, list);
-        }
-        const { input } = c.item;
-        const eventId = input.id ?? newId('event', now);
-        const subject = {
-          id: eventId,
-          type: input.type,
-          data: input.data,
-          occurredAt: c.occurredAt ?? now,
-          accountId: c.accountId,
-          references: input.references ?? {},
-        };
-        const matched = list.filter((w) => eventMatches(w.rules, subject));
-        events.push(
-          newEventRow({
-            id: eventId,
-            scope,
-            accountId: c.accountId,
-            input,
-            occurredAt: c.occurredAt ?? now,
-            now,
-            correlationId,
-            deliveryCount: matched.length,
-          }),
-        );
-        references.push(input.references ?? {});
-        for (const w of matched) await assembler.add(w, { id: eventId, type: input.type });
-        const result: PublishResult = {
-          id: eventId,
-          type: input.type,
-          deliveries: matched.length,
-          createdAt: new Date(now).toISOString(),
-        };
-        if (key !== undefined) {
-          keys.push({
-            tenant_id: scope.tenantId,
-            mode: scope.mode,
-            key,
-            request_hash: c.requestHash,
-            response: JSON.stringify(result),
-            created_at: now,
-          });
-        }
-        out.push({ result, replayed: false });
-      }
-      await repos.events.insertMany(events, references);
-      await assembler.flush();
-      await repos.events.putIdempotencyKeys(keys);
-      if (assembler.deliveryCount > 0) await this.notifier.notifyOnCommit(trx);
-      return out;
-    });
+    const outcomes = await inTransaction(this.deps, (repos, trx) =>
+      this.write(repos, trx, scope, checked, () => correlationId),
+    );
     if (outcomes.some((o) => !o.replayed && o.result.deliveries > 0)) this.notifier.notifyLocal();
     return outcomes;
+  }
+
+  /** Writes checked events of one scope, with their deliveries and idempotency keys, inside the caller's transaction. */
+  private async write(
+    repos: Repos,
+    trx: Kysely<Database>,
+    scope: TenantScope,
+    checked: Checked[],
+    correlationOf: (i: number) => string | null,
+  ): Promise<PublishOutcome[]> {
+    const now = this.deps.now();
+    const prior = await this.priorResults(repos, scope, checked, now);
+    const candidates = new Map<string | null, Candidate[]>();
+    const events: Insertable<EventsTable>[] = [];
+    const references: Array<Record<string, string>> = [];
+    const assembler = new BatchAssembler(repos, scope, now, this.deps.db.capabilities.skipLocked);
+    const keys: IdempotencyKeysTable[] = [];
+    const out: PublishOutcome[] = [];
+    const claimedKeys = new Set<string>();
+    for (const [i, c] of checked.entries()) {
+      const earlier = prior.get(c);
+      if (earlier !== undefined) {
+        out.push({ result: earlier, replayed: true });
+        continue;
+      }
+      const key = c.item.idempotencyKey;
+      if (key !== undefined) {
+        // The same key twice in one batch (or group): the second is a replay of the first.
+        if (claimedKeys.has(key)) {
+          const firstAt = checked.findIndex((x) => x.item.idempotencyKey === key);
+          if (checked[firstAt]?.requestHash !== c.requestHash) {
+            throw new AppError('idempotency_conflict', `Idempotency-Key "${key}": already used with a different body`);
+          }
+          const first = out[firstAt];
+          if (first !== undefined) out.push({ result: first.result, replayed: true });
+          continue;
+        }
+        claimedKeys.add(key);
+      }
+      let list = candidates.get(c.accountId);
+      if (list === undefined) {
+        list = (await repos.webhooks.listFanOutCandidates(scope, c.accountId)).map((w) => ({
+          id: w.id,
+          rules: rulesOf(w),
+          maxBatchSize: w.max_batch_size,
+          maxBatchTimeDelay: w.max_batch_time_delay,
+          ordering: w.ordering,
+          orderingOnFailure: w.ordering_on_failure,
+        }));
+        candidates.set(c.accountId, list);
+      }
+      const { input } = c.item;
+      const eventId = input.id ?? newId('event', now);
+      const subject = {
+        id: eventId,
+        type: input.type,
+        data: input.data,
+        occurredAt: c.occurredAt ?? now,
+        accountId: c.accountId,
+        references: input.references ?? {},
+      };
+      const matched = list.filter((w) => eventMatches(w.rules, subject));
+      events.push(
+        newEventRow({
+          id: eventId,
+          scope,
+          accountId: c.accountId,
+          input,
+          occurredAt: c.occurredAt ?? now,
+          now,
+          correlationId: correlationOf(i),
+          deliveryCount: matched.length,
+        }),
+      );
+      references.push(input.references ?? {});
+      for (const w of matched) await assembler.add(w, { id: eventId, type: input.type });
+      const result: PublishResult = {
+        id: eventId,
+        type: input.type,
+        deliveries: matched.length,
+        createdAt: new Date(now).toISOString(),
+      };
+      if (key !== undefined) {
+        keys.push({
+          tenant_id: scope.tenantId,
+          mode: scope.mode,
+          key,
+          request_hash: c.requestHash,
+          response: JSON.stringify(result),
+          created_at: now,
+        });
+      }
+      out.push({ result, replayed: false });
+    }
+    await repos.events.insertMany(events, references);
+    await assembler.flush();
+    await repos.events.putIdempotencyKeys(keys);
+    if (assembler.deliveryCount > 0) await this.notifier.notifyOnCommit(trx);
+    return out;
   }
 
   /** Validates every item before anything is written; all problems are reported at once, each naming its field. */

@@ -257,6 +257,29 @@ for (const dialect of DIALECTS) {
       expect(await deliveriesOf(w.id)).toHaveLength(1);
     });
 
+    it('writes concurrent publishes together without one request failing another', async () => {
+      const r = await receiver();
+      const w = await webhook({ url: r.url, eventTypes: ['refund.issued'] });
+      await publish({ type: 'refund.issued', data: { n: 0 } }, { headers: { 'idempotency-key': 'grp-x' } });
+      const send = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+        t.call('POST', '/v1/events', { key, body, headers });
+      // Arrive together, so they share a group: plain ones, a conflicting key, and one key sent twice.
+      const [plain, conflict, y1, y2] = await Promise.all([
+        Promise.all(Array.from({ length: 20 }, (_, i) => send({ type: 'refund.issued', data: { i } }))),
+        send({ type: 'refund.issued', data: { n: 2 } }, { 'idempotency-key': 'grp-x' }),
+        send({ type: 'refund.issued', data: { n: 3 } }, { 'idempotency-key': 'grp-y' }),
+        send({ type: 'refund.issued', data: { n: 3 } }, { 'idempotency-key': 'grp-y' }),
+      ]);
+      expect(plain.map((p) => p.status)).toEqual(Array(20).fill(201));
+      expect(new Set(plain.map((p) => p.body.id)).size).toBe(20);
+      expect(conflict.status).toBe(409);
+      expect(conflict.body.code).toBe('idempotency_conflict');
+      expect([y1.status, y2.status].sort()).toEqual([200, 201]);
+      expect(y1.body.id).toBe(y2.body.id);
+      await r.waitFor(22);
+      expect(await deliveriesOf(w.id)).toHaveLength(22);
+    });
+
     it('fans out by event type, wildcard, criteria, account and mode', async () => {
       const tenant = await t.tenant('Fanout');
       const k = tenant.adminKey;

@@ -116,6 +116,50 @@ describe('WorkerLoop', () => {
     expect(h.released.map((j) => j.id)).toEqual([2, 3, 4, 5, 6, 7]);
   });
 
+  it('starts the next call when a call ends, while the ended one is still being recorded', async () => {
+    const queue: FakeJob[] = Array.from({ length: 6 }, (_, i) => ({ id: i, webhookId: 'one' }));
+    const calls = new Map<number, () => void>();
+    const records = new Map<number, () => void>();
+    const started: number[] = [];
+    const loop = new WorkerLoop<FakeJob>(
+      {
+        claim: async (limit, held, hold) =>
+          queue.splice(0, Math.max(0, Math.min(limit, hold - (held.get('one') ?? 0)))),
+        run: async (job, callDone) => {
+          started.push(job.id);
+          await new Promise<void>((resolve) => calls.set(job.id, resolve));
+          callDone();
+          await new Promise<void>((resolve) => records.set(job.id, resolve));
+        },
+        release: async () => {},
+        nextDueAt: async () => null,
+        onWake: () => () => {},
+        onError: (err) => {
+          throw err;
+        },
+        now: () => Date.now(),
+      },
+      { concurrency: 8, perWebhookConcurrency: 2, prefetch: 4, pollIntervalMs: 20 },
+    );
+    loop.start();
+    await tick();
+    expect(started).toEqual([0, 1]);
+    // Call 0 ends; its attempt is not recorded yet, and the webhook's next call starts anyway.
+    calls.get(0)?.();
+    await tick(5);
+    expect(started).toEqual([0, 1, 2]);
+    // Never more than two calls in progress at once: 1 and 2 are.
+    expect(loop.inFlightCount).toBe(2);
+    for (const id of [1, 2]) calls.get(id)?.();
+    await tick(5);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    const stopping = loop.stop();
+    for (const id of [3, 4]) calls.get(id)?.();
+    await tick(5);
+    for (const done of records.values()) done();
+    await stopping;
+  });
+
   it('keeps a slow webhook to its cap and goes on claiming other webhooks', async () => {
     const jobs: FakeJob[] = [
       ...Array.from({ length: 10 }, (_, i) => ({ id: i, webhookId: 'slow' })),

@@ -10,6 +10,7 @@ import { openDatabase, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { SecretBox } from './domain/secret-box.js';
 import { Authenticator, initRootKey } from './services/auth.js';
+import { createLookupCaches } from './services/lookup-cache.js';
 import { createRepos, type ServiceDeps } from './services/deps.js';
 import { EventTypeService } from './services/event-types.js';
 import { TenancyService } from './services/tenancy.js';
@@ -68,6 +69,7 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
       secretBox: new SecretBox(loadEncryptionKey(config)),
       config,
       now: opts.now ?? Date.now,
+      caches: createLookupCaches(opts.now ?? Date.now),
     };
     const root = await initRootKey(repos, config.adminKey);
     const notifier = new Notifier(db.pgPool);
@@ -81,7 +83,7 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
     const executor = new DeliveryExecutor({ db, sender, secretBox: deps.secretBox, config, now: deps.now });
     const deliveries = new DeliveryService(deps, notifier, executor);
     const services: AppServices = {
-      auth: new Authenticator(repos, root.hash),
+      auth: new Authenticator(repos, root.hash, deps.caches.apiKeys),
       tenancy: new TenancyService(deps),
       webhooks: new WebhookService(deps, notifier),
       eventTypes: new EventTypeService(deps),

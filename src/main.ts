@@ -57,6 +57,8 @@ async function serve(roleArg: string | undefined) {
       logger,
     });
     await engine.start();
+    // One process serving both: publishes hand their deliveries straight to this worker when it has room.
+    if (config.role === 'all') core.services.publish.setLocalDispatch(engine.dispatch);
     if (config.role === 'worker')
       process.stdout.write(`  Hookline ${HOOKLINE_VERSION} worker is running (database ${core.db.describe})\n`);
     // Stop claiming and let calls in flight be recorded before the database closes.

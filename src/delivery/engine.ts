@@ -15,6 +15,7 @@ import {
 } from '../queue/claim-due-deliveries.js';
 import type { Notifier } from '../queue/notifier.js';
 import type { DeliveryExecutor, Job } from './executor.js';
+import type { LocalDispatch } from './local-dispatch.js';
 import { pruneExpired } from './retention.js';
 import { WorkerLoop } from './worker-loop.js';
 
@@ -83,6 +84,21 @@ export class DeliveryEngine {
       },
     );
   }
+
+  /**
+   * Direct hand-over for an API in this process: a publish reserves room here, writes the delivery already leased to
+   * this worker, and hands the job over when its transaction commits — no claim query, no reload of what the publish
+   * has in memory. A crash before the call leaves a leased row that the lease expiry gives back to the queue.
+   */
+  readonly dispatch: LocalDispatch = {
+    workerId: this.workerId,
+    leaseMs: () => this.deps.config.delivery.leaseSeconds * 1000,
+    reserve: (webhookId) => this.loop.reserve(webhookId),
+    unreserve: (webhookId) => this.loop.unreserve(webhookId),
+    accept: (jobs) => {
+      for (const job of jobs) this.loop.acceptReserved({ ...job, webhookId: job.delivery.webhook_id });
+    },
+  };
 
   async start(): Promise<void> {
     await this.deps.notifier.listen((err) => this.deps.logger.error({ err }, 'LISTEN connection error'));

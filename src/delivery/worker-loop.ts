@@ -171,8 +171,47 @@ export class WorkerLoop<J extends LoopJob> {
   private accept(job: J): void {
     this.heldCount++;
     bump(this.heldPer, job.webhookId, 1);
-    if (this.canStart(job.webhookId)) this.launch(job);
-    else this.waiting.set(job.webhookId, [...(this.waiting.get(job.webhookId) ?? []), job]);
+    this.startOrWait(job);
+  }
+
+  private startOrWait(job: J): void {
+    if (this.canStart(job.webhookId)) {
+      this.launch(job);
+      return;
+    }
+    const queue = this.waiting.get(job.webhookId);
+    if (queue === undefined) this.waiting.set(job.webhookId, [job]);
+    else queue.push(job);
+  }
+
+  /**
+   * Direct hand-over (an API in this process publishing): reserves room for one job of `webhookId` as a claim would —
+   * within the worker's and the webhook's hold — before the job's delivery row is written, already leased to this
+   * worker. False when there is no room or the loop is stopping: the delivery is then written pending, for a claim.
+   */
+  reserve(webhookId: string): boolean {
+    if (!this.running) return false;
+    if (this.heldCount >= this.opts.concurrency * this.prefetch) return false;
+    if ((this.heldPer.get(webhookId) ?? 0) >= this.opts.perWebhookConcurrency * this.prefetch) return false;
+    this.heldCount++;
+    bump(this.heldPer, webhookId, 1);
+    return true;
+  }
+
+  /** Gives back a reservation whose delivery was not written (its transaction failed). */
+  unreserve(webhookId: string): void {
+    this.heldCount--;
+    bump(this.heldPer, webhookId, -1);
+  }
+
+  /** Takes a reserved job whose delivery row is committed. Stopping meanwhile: it is handed back to the queue. */
+  acceptReserved(job: J): void {
+    if (this.running) {
+      this.startOrWait(job);
+      return;
+    }
+    this.unreserve(job.webhookId);
+    this.ports.release([job]).catch((err: unknown) => this.ports.onError(err));
   }
 
   /** Starts prefetched jobs that now have a slot: the finishing webhook's first, then any other. */

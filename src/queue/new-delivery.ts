@@ -1,4 +1,3 @@
-import type { Insertable } from 'kysely';
 import type { DeliveriesTable } from '../db/schema.js';
 import { newId } from '../domain/ids.js';
 
@@ -13,7 +12,7 @@ export function newDeliveryRow(o: {
   trigger: 'scheduled' | 'manual';
   /** From the webhook: `ordering` and `orderingOnFailure`. */
   ordering?: { ordering: string; onFailure: string };
-}): Insertable<DeliveriesTable> & { id: string } {
+}): DeliveriesTable {
   return {
     id: newId('delivery', o.now),
     tenant_id: o.tenantId,

@@ -46,7 +46,15 @@ export class BatchAssembler {
     return this.singles.length + this.touched.length;
   }
 
-  async add(target: FanOutTarget, event: { id: string; type: string }): Promise<void> {
+  /**
+   * Adds one event for one webhook. A plain (non-batching) delivery is returned; with `lease` it is written already
+   * leased to that worker (a hand-over), else pending. A batching webhook's event joins a batch: null.
+   */
+  async add(
+    target: FanOutTarget,
+    event: { id: string; type: string },
+    lease: { owner: string; expiresAt: number } | null = null,
+  ): Promise<DeliveriesTable | null> {
     const base = {
       tenantId: this.scope.tenantId,
       mode: this.scope.mode,
@@ -58,8 +66,14 @@ export class BatchAssembler {
       ordering: { ordering: target.ordering, onFailure: target.orderingOnFailure },
     };
     if (target.maxBatchSize <= 1) {
-      this.singles.push(newDeliveryRow(base));
-      return;
+      const row = newDeliveryRow(base);
+      if (lease !== null) {
+        row.status = 'delivering';
+        row.lease_owner = lease.owner;
+        row.lease_expires_at = lease.expiresAt;
+      }
+      this.singles.push(row);
+      return row;
     }
     let batch = this.current.get(target.id);
     if (batch === undefined) {
@@ -81,6 +95,7 @@ export class BatchAssembler {
       batch.closed = true;
       batch.dueAt = this.now;
     }
+    return null;
   }
 
   /** Writes what `add` assembled: new deliveries, batch members, and the new state of batches that existed. */

@@ -1,3 +1,4 @@
+import type { LookupCaches } from './lookup-cache.js';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
@@ -46,6 +47,8 @@ export interface ServiceDeps {
   secretBox: SecretBox;
   config: Config;
   now: () => number;
+  /** Per-request lookups (API keys, catalogue entries), up to a second stale; changes here clear them. */
+  caches: LookupCaches;
 }
 
 /** Runs `fn` in one transaction with repositories bound to it: the unit of work of every use case that writes. */

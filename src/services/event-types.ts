@@ -62,6 +62,7 @@ export class EventTypeService {
       updated_at: now,
     };
     await this.deps.repos.eventTypes.insert(row);
+    this.deps.caches.eventTypes.clear();
     return eventTypeView(row);
   }
 
@@ -97,12 +98,16 @@ export class EventTypeService {
     if (patch.objectType !== undefined) set.object_type = patch.objectType;
     if (patch.schema !== undefined) set.schema = patch.schema === null ? null : toJson(patch.schema);
     if (patch.deprecated !== undefined) set.deprecated = patch.deprecated ? 1 : 0;
-    if (!(await this.deps.repos.eventTypes.update(scope.tenantId, name, set))) throw notFound('event type', name);
+    const updated = await this.deps.repos.eventTypes.update(scope.tenantId, name, set);
+    this.deps.caches.eventTypes.clear();
+    if (!updated) throw notFound('event type', name);
     return this.get(principal, name);
   }
 
   async delete(principal: Principal, name: string) {
     const scope = catalogueScope(principal);
-    if (!(await this.deps.repos.eventTypes.delete(scope.tenantId, name))) throw notFound('event type', name);
+    const deleted = await this.deps.repos.eventTypes.delete(scope.tenantId, name);
+    this.deps.caches.eventTypes.clear();
+    if (!deleted) throw notFound('event type', name);
   }
 }

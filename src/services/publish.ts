@@ -12,6 +12,8 @@ import { AppError, type FieldError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
 import type { Database, EventsTable, IdempotencyKeysTable } from '../db/schema.js';
+import { HandOff, type LocalDispatch } from '../delivery/local-dispatch.js';
+import type { WebhookRow } from '../delivery/executor.js';
 import type { Notifier } from '../queue/notifier.js';
 import { BatchAssembler, type FanOutTarget } from './batch-assembler.js';
 import { inTransaction, type Repos, type ServiceDeps } from './deps.js';
@@ -57,7 +59,7 @@ export function newEventRow(o: {
   now: number;
   correlationId: string | null;
   deliveryCount: number;
-}): Insertable<EventsTable> & { id: string; tenant_id: string } {
+}): EventsTable {
   return {
     id: o.id,
     tenant_id: o.scope.tenantId,
@@ -82,7 +84,14 @@ interface Checked {
 }
 
 interface Candidate extends FanOutTarget {
+  row: WebhookRow;
   rules: MatchRules;
+}
+
+interface WriteContext {
+  handOff: HandOff;
+  /** Deliveries written pending, for the queue (the rest were handed over). */
+  queued: number;
 }
 
 interface WaitingPublish {
@@ -178,11 +187,13 @@ export class PublishService {
       byScope.set(k, [...(byScope.get(k) ?? []), g]);
     }
     const outcomeOf = new Map<WaitingPublish, PublishOutcome>();
-    await inTransaction(this.deps, async (repos, trx) => {
+    const ctx = this.writeContext();
+    await this.committing(ctx, (repos, trx) => async () => {
       for (const list of byScope.values()) {
         const first = list[0];
         if (first === undefined) continue;
         const outs = await this.write(
+          ctx,
           repos,
           trx,
           first.scope,
@@ -195,9 +206,7 @@ export class PublishService {
         });
       }
     });
-    const outcomes = group.map((g) => outcomeOf.get(g)).filter((o): o is PublishOutcome => o !== undefined);
-    if (outcomes.some((o) => !o.replayed && o.result.deliveries > 0)) this.notifier.notifyLocal();
-    return outcomes;
+    return group.map((g) => outcomeOf.get(g)).filter((o): o is PublishOutcome => o !== undefined);
   }
 
   /** `fieldPrefix(i)` names where item i sits in the request: `body` for one event, `body.events[i]` for a batch. */
@@ -210,15 +219,44 @@ export class PublishService {
     const scope = requireScope(principal);
     const prefix = typeof fieldPrefix === 'string' ? () => fieldPrefix : fieldPrefix;
     const checked = await this.check(scope, items, prefix);
-    const outcomes = await inTransaction(this.deps, (repos, trx) =>
-      this.write(repos, trx, scope, checked, () => correlationId),
-    );
-    if (outcomes.some((o) => !o.replayed && o.result.deliveries > 0)) this.notifier.notifyLocal();
-    return outcomes;
+    const ctx = this.writeContext();
+    return this.committing(ctx, (repos, trx) => () => this.write(ctx, repos, trx, scope, checked, () => correlationId));
+  }
+
+  /** Deliveries written leased to a worker in this process are handed to it on commit (`local-dispatch.ts`). */
+  setLocalDispatch(dispatch: LocalDispatch | null): void {
+    this.dispatch = dispatch;
+  }
+
+  private dispatch: LocalDispatch | null = null;
+
+  private writeContext(): WriteContext {
+    return { handOff: new HandOff(this.dispatch), queued: 0 };
+  }
+
+  /**
+   * Runs the writes in one transaction; then hands leased deliveries to the local worker and wakes workers for the
+   * queued ones (other processes are woken by the transaction's NOTIFY).
+   */
+  private async committing<T>(
+    ctx: WriteContext,
+    work: (repos: Repos, trx: Kysely<Database>) => () => Promise<T>,
+  ): Promise<T> {
+    let out: T;
+    try {
+      out = await inTransaction(this.deps, (repos, trx) => work(repos, trx)());
+    } catch (err) {
+      ctx.handOff.failed();
+      throw err;
+    }
+    ctx.handOff.committed();
+    if (ctx.queued > 0) this.notifier.notifyLocal();
+    return out;
   }
 
   /** Writes checked events of one scope, with their deliveries and idempotency keys, inside the caller's transaction. */
   private async write(
+    ctx: WriteContext,
     repos: Repos,
     trx: Kysely<Database>,
     scope: TenantScope,
@@ -258,6 +296,7 @@ export class PublishService {
       if (list === undefined) {
         list = (await repos.webhooks.listFanOutCandidates(scope, c.accountId)).map((w) => ({
           id: w.id,
+          row: w,
           rules: rulesOf(w),
           maxBatchSize: w.max_batch_size,
           maxBatchTimeDelay: w.max_batch_time_delay,
@@ -277,20 +316,28 @@ export class PublishService {
         references: input.references ?? {},
       };
       const matched = list.filter((w) => eventMatches(w.rules, subject));
-      events.push(
-        newEventRow({
-          id: eventId,
-          scope,
-          accountId: c.accountId,
-          input,
-          occurredAt: c.occurredAt ?? now,
-          now,
-          correlationId: correlationOf(i),
-          deliveryCount: matched.length,
-        }),
-      );
+      const eventRow = newEventRow({
+        id: eventId,
+        scope,
+        accountId: c.accountId,
+        input,
+        occurredAt: c.occurredAt ?? now,
+        now,
+        correlationId: correlationOf(i),
+        deliveryCount: matched.length,
+      });
+      events.push(eventRow);
       references.push(input.references ?? {});
-      for (const w of matched) await assembler.add(w, { id: eventId, type: input.type });
+      for (const w of matched) {
+        // Plain deliveries may go straight to a worker here; batches and FIFO order need the queue.
+        const lease = w.maxBatchSize <= 1 && w.ordering !== 'fifo' ? ctx.handOff.lease(w.id, now) : null;
+        const row = await assembler.add(w, { id: eventId, type: input.type }, lease);
+        if (lease !== null && row !== null) {
+          ctx.handOff.add({ delivery: row, webhook: w.row, events: [eventRow], batch: false });
+        } else {
+          ctx.queued++;
+        }
+      }
       const result: PublishResult = {
         id: eventId,
         type: input.type,
@@ -312,7 +359,7 @@ export class PublishService {
     await repos.events.insertMany(events, references);
     await assembler.flush();
     await repos.events.putIdempotencyKeys(keys);
-    if (assembler.deliveryCount > 0) await this.notifier.notifyOnCommit(trx);
+    if (ctx.queued > 0) await this.notifier.notifyOnCommit(trx);
     return out;
   }
 
@@ -372,7 +419,12 @@ export class PublishService {
   ): Promise<FieldError[]> {
     let validate = schemas.get(input.type);
     if (validate === undefined) {
-      const et = await this.deps.repos.eventTypes.get(scope.tenantId, input.type);
+      const cacheKey = `${scope.tenantId}\u0000${input.type}`;
+      let et = this.deps.caches.eventTypes.get(cacheKey);
+      if (et === undefined) {
+        et = (await this.deps.repos.eventTypes.get(scope.tenantId, input.type)) ?? null;
+        this.deps.caches.eventTypes.set(cacheKey, et);
+      }
       validate =
         et?.schema == null ? null : compilePayloadSchema(`${scope.tenantId}:${et.name}:${et.updated_at}`, et.schema);
       schemas.set(input.type, validate);

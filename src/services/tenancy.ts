@@ -117,6 +117,7 @@ export class TenancyService {
       throw notFound('API key', id);
     }
     await this.deps.repos.apiKeys.revoke(scope.tenantId, id, this.deps.now());
+    this.deps.caches.apiKeys.clear();
   }
 
   async createAccount(

@@ -49,6 +49,7 @@ export async function startTestApp(
       ? new DeliveryEngine({ db: core.db, config, executor: core.executor, notifier: core.notifier, logger: app.log })
       : null;
   await engine?.start();
+  if (engine !== null) core.services.publish.setLocalDispatch(engine.dispatch);
 
   const call: TestApp['call'] = async (method, url, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };

@@ -1,5 +1,7 @@
 /** The worker loop's scheduling with in-memory ports: caps, exclusion of saturated webhooks, wake-ups, stop. */
 import { describe, expect, it } from 'vitest';
+import type { Job } from '../../src/delivery/executor.js';
+import { HandOff, type LocalDispatch } from '../../src/delivery/local-dispatch.js';
 import { type LoopJob, WorkerLoop, type WorkerPorts } from '../../src/delivery/worker-loop.js';
 
 interface FakeJob extends LoopJob {
@@ -158,6 +160,71 @@ describe('WorkerLoop', () => {
     await tick(5);
     for (const done of records.values()) done();
     await stopping;
+  });
+
+  it('takes hand-overs within the hold, gets room back from a failed write, and hands back after stop', async () => {
+    const started: number[] = [];
+    const released: FakeJob[] = [];
+    const calls = new Map<number, () => void>();
+    const loop = new WorkerLoop<FakeJob>(
+      {
+        claim: async () => [],
+        run: (job) => {
+          started.push(job.id);
+          return new Promise<void>((resolve) => calls.set(job.id, resolve));
+        },
+        release: async (jobs) => {
+          released.push(...jobs);
+        },
+        nextDueAt: async () => null,
+        onWake: () => () => {},
+        onError: (err) => {
+          throw err;
+        },
+        now: () => Date.now(),
+      },
+      { concurrency: 8, perWebhookConcurrency: 1, prefetch: 2, pollIntervalMs: 20 },
+    );
+    loop.start();
+    const handOff = (d: LocalDispatch) => new HandOff(d);
+    const dispatch: LocalDispatch = {
+      workerId: 'w',
+      leaseMs: () => 1000,
+      reserve: (id) => loop.reserve(id),
+      unreserve: (id) => loop.unreserve(id),
+      accept: (jobs) => {
+        for (const j of jobs) loop.acceptReserved(j as unknown as FakeJob);
+      },
+    };
+    // A webhook may hold 2 (1 slot × prefetch 2): a third reservation is refused.
+    const failed = handOff(dispatch);
+    expect(failed.lease('a', 0)).not.toBeNull();
+    expect(failed.lease('a', 0)).not.toBeNull();
+    expect(failed.lease('a', 0)).toBeNull();
+    failed.failed();
+    // The failed transaction gave its room back.
+    const ok = handOff(dispatch);
+    expect(ok.lease('a', 0)?.expiresAt).toBe(1000);
+    expect(ok.lease('a', 0)).not.toBeNull();
+    for (const id of [1, 2]) ok.add({ id, webhookId: 'a' } as unknown as Job);
+    ok.committed();
+    await tick(5);
+    // One slot: the first runs, the second waits its turn.
+    expect(started).toEqual([1]);
+    calls.get(1)?.();
+    await tick(5);
+    expect(started).toEqual([1, 2]);
+    // Reserved before the stop, committed after it: handed back to the queue, never started.
+    const late = handOff(dispatch);
+    expect(late.lease('b', 0)).not.toBeNull();
+    const stopping = loop.stop();
+    late.add({ id: 3, webhookId: 'b' } as unknown as Job);
+    late.committed();
+    calls.get(2)?.();
+    await stopping;
+    expect(released.map((j) => j.id)).toEqual([3]);
+    expect(started).toEqual([1, 2]);
+    expect(handOff(dispatch).lease('c', 0)).toBeNull();
   });
 
   it('keeps a slow webhook to its cap and goes on claiming other webhooks', async () => {

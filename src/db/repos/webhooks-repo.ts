@@ -126,18 +126,8 @@ export class WebhooksRepo {
 
   /** The webhooks an event may fan out to, with what publishing needs of them. */
   async listFanOutCandidates(scope: TenantScope, accountId: string | null) {
-    return this.reachable(scope, accountId, 'notification')
-      .select([
-        'id',
-        'event_types',
-        'criteria',
-        'filter',
-        'max_batch_size',
-        'max_batch_time_delay',
-        'ordering',
-        'ordering_on_failure',
-      ])
-      .execute();
+    // Whole rows: a delivery handed straight to a worker in this process carries its webhook (`local-dispatch.ts`).
+    return this.reachable(scope, accountId, 'notification').selectAll().execute();
   }
 
   /** The validation webhooks a request may call. */

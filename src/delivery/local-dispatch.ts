@@ -17,6 +17,8 @@ export interface LocalDispatch {
   accept(jobs: Job[]): void;
 }
 
+const MAX_PER_WRITE = 256;
+
 /**
  * One transaction's hand-overs: reserved as rows are assembled, given to the worker after the commit, or given back
  * when the transaction fails. Without a local worker it takes nothing.
@@ -24,12 +26,19 @@ export interface LocalDispatch {
 export class HandOff {
   private readonly jobs: Job[] = [];
   private readonly reserved: string[] = [];
+  /** Deliveries waiting for their webhook's row (`attachWebhooks`). */
+  private readonly unattached: Array<Omit<Job, 'webhook'>> = [];
 
   constructor(private readonly dispatch: LocalDispatch | null) {}
 
-  /** The lease for a row of `webhookId`, or null when it goes through the queue. */
+  /**
+   * The lease for a row of `webhookId`, or null when it goes through the queue. At most `MAX_PER_WRITE` per
+   * transaction: a wide fan-out's first few hundred calls gain little from skipping the queue, and handing over
+   * thousands would delay the publish's answer by loading their webhooks.
+   */
   lease(webhookId: string, now: number): { owner: string; expiresAt: number } | null {
-    if (this.dispatch === null || !this.dispatch.reserve(webhookId)) return null;
+    if (this.dispatch === null || this.reserved.length >= MAX_PER_WRITE) return null;
+    if (!this.dispatch.reserve(webhookId)) return null;
     this.reserved.push(webhookId);
     return { owner: this.dispatch.workerId, expiresAt: now + this.dispatch.leaseMs() };
   }
@@ -38,14 +47,32 @@ export class HandOff {
     this.jobs.push(job);
   }
 
+  /** A leased delivery whose webhook row `attachWebhooks` loads (one query for a whole publish). */
+  addWithoutWebhook(job: Omit<Job, 'webhook'>): void {
+    this.unattached.push(job);
+  }
+
+  /** Loads the webhook rows of deliveries added without them, inside the publishing transaction. */
+  async attachWebhooks(load: (ids: string[]) => Promise<Array<Job['webhook'] & { id: string }>>): Promise<void> {
+    if (this.unattached.length === 0) return;
+    const rows = await load([...new Set(this.unattached.map((j) => j.delivery.webhook_id))]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const j of this.unattached) this.jobs.push({ ...j, webhook: byId.get(j.delivery.webhook_id) });
+    this.unattached.length = 0;
+  }
+
+  /** Hands the jobs over on the next turn of the event loop: the publish answers first, then the calls start. */
   committed(): void {
-    if (this.dispatch !== null && this.jobs.length > 0) this.dispatch.accept(this.jobs);
+    const { dispatch } = this;
+    const jobs = this.jobs.splice(0);
     this.reserved.length = 0;
+    if (dispatch !== null && jobs.length > 0) setImmediate(() => dispatch.accept(jobs));
   }
 
   failed(): void {
     for (const webhookId of this.reserved) this.dispatch?.unreserve(webhookId);
     this.reserved.length = 0;
     this.jobs.length = 0;
+    this.unattached.length = 0;
   }
 }

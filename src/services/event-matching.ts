@@ -23,10 +23,26 @@ export interface MatchSubject {
 
 export function rulesOf(w: { event_types: string; criteria: string; filter: string | null }): MatchRules {
   return {
-    patterns: JSON.parse(w.event_types) as string[],
-    criteria: JSON.parse(w.criteria) as Record<string, unknown>,
-    filter: w.filter === null ? null : (JSON.parse(w.filter) as EventFilter),
+    patterns: parsed(w.event_types) as string[],
+    criteria: parsed(w.criteria) as Record<string, unknown>,
+    filter: w.filter === null ? null : (parsed(w.filter) as EventFilter),
   };
+}
+
+/**
+ * Parsed rule texts by their JSON text: a publish matches every candidate webhook, and most share the same few texts
+ * (`["order.*"]`, `{}`), so each is parsed once, not once per webhook per publish. Matching never mutates them.
+ */
+const parsedRules = new Map<string, unknown>();
+
+function parsed(json: string): unknown {
+  let v = parsedRules.get(json);
+  if (v === undefined) {
+    if (parsedRules.size >= 10_000) parsedRules.clear();
+    v = JSON.parse(json) as unknown;
+    parsedRules.set(json, v);
+  }
+  return v;
 }
 
 export function eventMatches(rules: MatchRules, e: MatchSubject): boolean {

@@ -13,7 +13,6 @@ import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
 import type { Database, EventsTable, IdempotencyKeysTable } from '../db/schema.js';
 import { HandOff, type LocalDispatch } from '../delivery/local-dispatch.js';
-import type { WebhookRow } from '../delivery/executor.js';
 import type { Notifier } from '../queue/notifier.js';
 import { BatchAssembler, type FanOutTarget } from './batch-assembler.js';
 import { inTransaction, type Repos, type ServiceDeps } from './deps.js';
@@ -84,7 +83,6 @@ interface Checked {
 }
 
 interface Candidate extends FanOutTarget {
-  row: WebhookRow;
   rules: MatchRules;
 }
 
@@ -296,7 +294,6 @@ export class PublishService {
       if (list === undefined) {
         list = (await repos.webhooks.listFanOutCandidates(scope, c.accountId)).map((w) => ({
           id: w.id,
-          row: w,
           rules: rulesOf(w),
           maxBatchSize: w.max_batch_size,
           maxBatchTimeDelay: w.max_batch_time_delay,
@@ -333,7 +330,7 @@ export class PublishService {
         const lease = w.maxBatchSize <= 1 && w.ordering !== 'fifo' ? ctx.handOff.lease(w.id, now) : null;
         const row = await assembler.add(w, { id: eventId, type: input.type }, lease);
         if (lease !== null && row !== null) {
-          ctx.handOff.add({ delivery: row, webhook: w.row, events: [eventRow], batch: false });
+          ctx.handOff.addWithoutWebhook({ delivery: row, events: [eventRow], batch: false });
         } else {
           ctx.queued++;
         }
@@ -356,6 +353,7 @@ export class PublishService {
       }
       out.push({ result, replayed: false });
     }
+    await ctx.handOff.attachWebhooks((ids) => repos.webhooks.getRows(scope.tenantId, ids));
     await repos.events.insertMany(events, references);
     await assembler.flush();
     await repos.events.putIdempotencyKeys(keys);

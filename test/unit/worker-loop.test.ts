@@ -222,6 +222,7 @@ describe('WorkerLoop', () => {
     late.committed();
     calls.get(2)?.();
     await stopping;
+    await tick(5);
     expect(released.map((j) => j.id)).toEqual([3]);
     expect(started).toEqual([1, 2]);
     expect(handOff(dispatch).lease('c', 0)).toBeNull();

@@ -126,8 +126,34 @@ export class WebhooksRepo {
 
   /** The webhooks an event may fan out to, with what publishing needs of them. */
   async listFanOutCandidates(scope: TenantScope, accountId: string | null) {
-    // Whole rows: a delivery handed straight to a worker in this process carries its webhook (`local-dispatch.ts`).
-    return this.reachable(scope, accountId, 'notification').selectAll().execute();
+    return this.reachable(scope, accountId, 'notification')
+      .select([
+        'id',
+        'event_types',
+        'criteria',
+        'filter',
+        'max_batch_size',
+        'max_batch_time_delay',
+        'ordering',
+        'ordering_on_failure',
+      ])
+      .execute();
+  }
+
+  /** Whole rows by id, within one tenant (a delivery handed straight to a worker carries its webhook). */
+  async getRows(tenantId: string, ids: string[]): Promise<WebhookRow[]> {
+    const out: WebhookRow[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      out.push(
+        ...(await this.db
+          .selectFrom('webhooks')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('id', 'in', ids.slice(i, i + 500))
+          .execute()),
+      );
+    }
+    return out;
   }
 
   /** The validation webhooks a request may call. */

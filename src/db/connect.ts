@@ -7,6 +7,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { Checkpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
 
 export interface DbCapabilities {
@@ -71,6 +72,9 @@ export function openDatabase(target: DatabaseTarget): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Checkpoints run in a thread of their own (checkpointer.ts); this connection checkpoints only if that falls behind.
+  const checkpointer = target.file === ':memory:' ? null : new Checkpointer(target.file);
+  if (checkpointer !== null) sqlite.pragma('wal_autocheckpoint = 20000');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     kysely,
@@ -82,6 +86,7 @@ export function openDatabase(target: DatabaseTarget): Db {
       await sql`select 1`.execute(kysely);
     },
     async close() {
+      await checkpointer?.stop();
       await kysely.destroy();
     },
   };

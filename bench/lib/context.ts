@@ -9,7 +9,7 @@ import { type HooklineProcess, type Resources, type Role, startHookline } from '
 import type { ReceiverClient } from './receiver-client.js';
 import type { GroupReport } from './receiver-protocol.js';
 
-export type Unit = 'events/s' | 'deliveries/s' | 'requests/s' | 'ms' | 'MB' | '×';
+export type Unit = 'events/s' | 'deliveries/s' | 'requests/s' | 'ms' | 'µs' | 'MB' | '×';
 
 /** One line of the results table. */
 export interface Row {

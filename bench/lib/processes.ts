@@ -80,6 +80,27 @@ export function peakRssBytes(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * CPU time (user + system, all threads) a live process has used so far, in ms; null where /proc is not available.
+ * Read before and after a run, it gives CPU per delivery: a figure that other load on the machine barely moves,
+ * unlike a rate.
+ */
+export function cpuTimeMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * (1000 / CLOCK_TICKS_PER_SECOND) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `getconf CLK_TCK`: 100 on Linux for every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export type Role = 'all' | 'api' | 'worker';
 
 export interface HooklineProcess {

@@ -16,7 +16,7 @@ import {
 } from '../lib/context.js';
 import { createWebhooks, failedAttempts, type HooklineApi } from '../lib/hookline-api.js';
 import { hooklineConcurrency } from '../lib/params.js';
-import { startHookline } from '../lib/processes.js';
+import { cpuTimeMs, startHookline } from '../lib/processes.js';
 import { createTempDatabase } from '../lib/postgres.js';
 
 interface RateResult {
@@ -24,6 +24,8 @@ interface RateResult {
   deliveredPerSecond: number | null;
   /** Events accepted per second by the batch endpoint. */
   publishedPerSecond: number;
+  /** CPU time the Hookline process used per delivery, publishing included (µs); null without /proc. */
+  cpuMicrosPerDelivery: number | null;
 }
 
 /** Publishes `events` events to `webhooks` fresh webhooks and waits for every delivery. */
@@ -39,6 +41,8 @@ async function deliveryRate(
     batchesInFlight: number;
     /** Prefix of the check's description. */
     label?: string;
+    /** The process whose CPU time is read (the one process of `--role all`). */
+    pid?: number | undefined;
   },
 ): Promise<RateResult> {
   const ids = await createWebhooks(
@@ -49,6 +53,7 @@ async function deliveryRate(
   const expected = o.webhooks * o.events;
   const what = `${o.label ?? ''}${o.events.toLocaleString('en-US')} events × ${plural(o.webhooks, 'webhook')}`;
   ctx.log(`  publishing ${what}`);
+  const cpuBefore = cpuTimeMs(o.pid);
   const pub = await publishInBatches(tenant, {
     count: o.events,
     batchSize: o.batchSize,
@@ -64,8 +69,11 @@ async function deliveryRate(
     publishErrors: pub.wrongFanOut,
     diagnose: () => failedAttempts(tenant, ids),
   });
+  const cpuAfter = cpuTimeMs(o.pid);
   await ctx.receiver.drop([o.group]);
   return {
+    cpuMicrosPerDelivery:
+      cpuBefore === null || cpuAfter === null || r.filled === 0 ? null : ((cpuAfter - cpuBefore) * 1000) / r.filled,
     deliveredPerSecond: r.lastAt === null ? null : (r.filled * 1000) / (r.lastAt - pub.startedAt),
     publishedPerSecond: (pub.events * 1000) / (pub.finishedAt - pub.startedAt),
   };
@@ -81,6 +89,7 @@ export async function throughput(ctx: Ctx): Promise<void> {
     events: p.events,
     batchSize: p.batchSize,
     batchesInFlight: p.batchesInFlight,
+    pid: run.proc.child.pid,
   });
   await run.proc.stop();
   const c = hooklineConcurrency(ctx.params, 1);
@@ -97,6 +106,7 @@ export async function throughput(ctx: Ctx): Promise<void> {
       0.5,
     ),
     infoRow('throughput', 'publish, batch endpoint (info)', r.publishedPerSecond, 'events/s'),
+    infoRow('throughput', 'Hookline CPU per delivery, publish included (info)', r.cpuMicrosPerDelivery, 'µs'),
   );
 }
 
@@ -110,6 +120,7 @@ export async function fanOut(ctx: Ctx): Promise<void> {
     events: p.events,
     batchSize: p.batchSize,
     batchesInFlight: p.batchesInFlight,
+    pid: run.proc.child.pid,
   });
   await run.proc.stop();
   const c = hooklineConcurrency(ctx.params, p.webhooks);
@@ -124,6 +135,7 @@ export async function fanOut(ctx: Ctx): Promise<void> {
       `ceiling (c=${c})`,
       0.5,
     ),
+    infoRow('fan-out', 'Hookline CPU per delivery, publish included (info)', r.cpuMicrosPerDelivery, 'µs'),
   );
 }
 

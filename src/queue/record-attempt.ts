@@ -7,9 +7,10 @@
  * The `AttemptRecorder` queues them and flushes up to `maxBatch` at a time; each caller's promise settles when its
  * result is committed. One transaction per 100 attempts instead of 100 is most of the worker's database cost.
  */
-import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { toJson } from '../db/json.js';
+import { RawStatement } from '../db/raw-sql.js';
 import type { AttemptsTable, Database } from '../db/schema.js';
 import { type Circuit, type CircuitPolicy, recordFailure, recordSuccess } from '../domain/circuit-breaker.js';
 import { newId } from '../domain/ids.js';
@@ -54,10 +55,11 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
   if (results.length === 0) return;
   await db.kysely.transaction().execute(async (trx) => {
     for (let i = 0; i < results.length; i += INSERT_CHUNK) {
-      await trx
-        .insertInto('attempts')
-        .values(results.slice(i, i + INSERT_CHUNK).map((r) => r.attempt))
-        .execute();
+      await insertAttempts(
+        trx,
+        db,
+        results.slice(i, i + INSERT_CHUNK).map((r) => r.attempt),
+      );
     }
     // One UPDATE per worker (lease owner) and chunk, with per-row values chosen by CASE: a statement per delivery
     // cost more than everything else the group commit does. CAST keeps PostgreSQL's parameter typing happy and is a
@@ -65,7 +67,7 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
     const byOwner = new Map<string | null, AttemptResult[]>();
     for (const r of results) byOwner.set(r.workerId, [...(byOwner.get(r.workerId) ?? []), r]);
     for (const [owner, rs] of byOwner) {
-      for (let i = 0; i < rs.length; i += 100) await updateDeliveries(trx, owner, rs.slice(i, i + 100));
+      for (let i = 0; i < rs.length; i += 100) await updateDeliveries(trx, db, owner, rs.slice(i, i + 100));
     }
     const byWebhook = new Map<string, AttemptResult[]>();
     for (const r of results) byWebhook.set(r.attempt.webhook_id, [...(byWebhook.get(r.attempt.webhook_id) ?? []), r]);
@@ -76,38 +78,62 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
   });
 }
 
-async function updateDeliveries(trx: Kysely<Database>, owner: string | null, rs: AttemptResult[]) {
-  const cases = (value: (r: AttemptResult) => string | number | null, type: 'BIGINT' | 'TEXT') =>
-    sql.join(
-      rs.map((r) => sql`WHEN ${r.attempt.delivery_id} THEN CAST(${value(r)} AS ${sql.raw(type)})`),
-      sql` `,
-    );
-  const text = (value: (r: AttemptResult) => string | null) =>
-    sql<string>`CASE ${sql.ref('id')} ${cases(value, 'TEXT')} END`;
-  const num = (value: (r: AttemptResult) => number | null) =>
-    sql<number>`CASE ${sql.ref('id')} ${cases(value, 'BIGINT')} END`;
-  let q = trx
-    .updateTable('deliveries')
-    .set({
-      status: text((r) => r.next.status),
-      attempts: (eb) => eb('attempts', '+', 1),
-      next_attempt_at: num((r) => r.next.nextAttemptAt),
-      next_trigger: 'retry',
-      last_attempt_id: text((r) => r.attempt.id),
-      last_attempt_at: num((r) => r.attempt.requested_at),
-      last_attempt_status: num((r) => r.attempt.response_status),
-      lease_owner: null,
-      lease_expires_at: null,
-      updated_at: num((r) => r.finishedAt),
-    })
-    .where(
-      'id',
-      'in',
-      rs.map((r) => r.attempt.delivery_id),
-    );
+/** Every column of an attempt row: a record, so the compiler notices a column added to the table but not here. */
+const ATTEMPT_COLUMN_SET: Record<keyof AttemptRow, true> = {
+  id: true,
+  tenant_id: true,
+  mode: true,
+  delivery_id: true,
+  webhook_id: true,
+  event_id: true,
+  url: true,
+  trigger: true,
+  parent_attempt_id: true,
+  attempt_number: true,
+  status: true,
+  requested_at: true,
+  request_headers: true,
+  request_body: true,
+  response_status: true,
+  reason_phrase: true,
+  response_headers: true,
+  response_body: true,
+  elapsed_ms: true,
+  error: true,
+};
+const ATTEMPT_COLUMNS = Object.keys(ATTEMPT_COLUMN_SET) as Array<keyof AttemptRow>;
+
+async function insertAttempts(trx: Kysely<Database>, db: Db, rows: AttemptRow[]) {
+  const q = new RawStatement(db.dialect).text(`INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES `);
+  rows.forEach((row, i) => {
+    if (i > 0) q.text(', ');
+    q.list(ATTEMPT_COLUMNS.map((c) => row[c]));
+  });
+  await q.run(trx);
+}
+
+async function updateDeliveries(trx: Kysely<Database>, db: Db, owner: string | null, rs: AttemptResult[]) {
+  const q = new RawStatement(db.dialect);
+  // One CASE per changing column, choosing each row's value by id; CAST keeps PostgreSQL's parameter typing happy and
+  // is a no-op on SQLite.
+  const column = (name: string, type: 'BIGINT' | 'TEXT', value: (r: AttemptResult) => string | number | null) => {
+    q.text(`${name} = CASE id`);
+    for (const r of rs)
+      q.text(' WHEN ').param(r.attempt.delivery_id).text(' THEN CAST(').param(value(r)).text(` AS ${type})`);
+    q.text(' END, ');
+  };
+  q.text('UPDATE deliveries SET ');
+  column('status', 'TEXT', (r) => r.next.status);
+  column('next_attempt_at', 'BIGINT', (r) => r.next.nextAttemptAt);
+  column('last_attempt_id', 'TEXT', (r) => r.attempt.id);
+  column('last_attempt_at', 'BIGINT', (r) => r.attempt.requested_at);
+  column('last_attempt_status', 'BIGINT', (r) => r.attempt.response_status);
+  column('updated_at', 'BIGINT', (r) => r.finishedAt);
+  q.text("attempts = attempts + 1, next_trigger = 'retry', lease_owner = NULL, lease_expires_at = NULL WHERE id IN ");
+  q.list(rs.map((r) => r.attempt.delivery_id));
   // A worker that lost its lease (it stalled past expiry) must not overwrite the new owner's state.
-  if (owner !== null) q = q.where('lease_owner', '=', owner);
-  await q.execute();
+  if (owner !== null) q.text(' AND lease_owner = ').param(owner);
+  await q.run(trx);
 }
 
 /** Applies one webhook's results, in order, to its statistics, last calls and circuit: one read, one write. */

@@ -9,33 +9,33 @@ export interface EnvelopeEvent {
   id: string;
   type: string;
   occurredAt: number;
-  data: unknown;
-  included: Record<string, unknown> | null;
+  /** The event's payload as stored: JSON text, spliced into the body as is (never parsed and re-serialised). */
+  payloadJson: string;
+  /** The included resources as stored (JSON text of an object), or null. */
+  includedJson: string | null;
 }
 
-/** `{ id, type, timestamp, data }`, plus the included resources the webhook asked for. */
+/**
+ * `{ id, type, timestamp, data }`, plus the included resources the webhook asked for. Built as text around the stored
+ * payload: parsing and re-serialising every event for every call was the largest JSON cost of a delivery, and the
+ * stored text is already the canonical `JSON.stringify` of the published data.
+ */
 export function buildBody(event: EnvelopeEvent, includeResources: readonly string[]): string {
-  return JSON.stringify(envelopeOf(event, includeResources));
+  return envelopeText(event, includeResources);
 }
 
 /** A batch: `{ batchId, events: [envelope, …] }` in publish order; `batchId` is the delivery id (`webhook-id`). */
 export function buildBatchBody(batchId: string, events: EnvelopeEvent[], includeResources: readonly string[]): string {
-  return JSON.stringify({ batchId, events: events.map((e) => envelopeOf(e, includeResources)) });
+  return `{"batchId":${JSON.stringify(batchId)},"events":[${events.map((e) => envelopeText(e, includeResources)).join(',')}]}`;
 }
 
-function envelopeOf(event: EnvelopeEvent, includeResources: readonly string[]): Record<string, unknown> {
-  const envelope: Record<string, unknown> = {
-    id: event.id,
-    type: event.type,
-    timestamp: new Date(event.occurredAt).toISOString(),
-    data: event.data,
-  };
-  if (event.included !== null && includeResources.length > 0) {
-    const picked: Record<string, unknown> = {};
-    for (const name of includeResources) if (name in event.included) picked[name] = event.included[name];
-    if (Object.keys(picked).length > 0) envelope.included = picked;
-  }
-  return envelope;
+function envelopeText(event: EnvelopeEvent, includeResources: readonly string[]): string {
+  const head = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"timestamp":"${new Date(event.occurredAt).toISOString()}","data":${event.payloadJson}`;
+  if (event.includedJson === null || includeResources.length === 0) return `${head}}`;
+  const included = JSON.parse(event.includedJson) as Record<string, unknown>;
+  const picked: Record<string, unknown> = {};
+  for (const name of includeResources) if (name in included) picked[name] = included[name];
+  return Object.keys(picked).length > 0 ? `${head},"included":${JSON.stringify(picked)}}` : `${head}}`;
 }
 
 export interface RequestIds {

@@ -188,8 +188,8 @@ export class DeliveryExecutor {
       id: e.id,
       type: e.type,
       occurredAt: e.occurred_at,
-      data: JSON.parse(e.payload) as unknown,
-      included: e.included === null ? null : (JSON.parse(e.included) as Record<string, unknown>),
+      payloadJson: e.payload,
+      includedJson: e.included,
     }));
     const [single] = envelopes;
     const body =

@@ -36,6 +36,8 @@ const CANDIDATES_PER_SLOT = 2;
 const MAX_CANDIDATES = 400;
 /** Other webhooks looked at when the window is crowded out. */
 const MAX_OTHER_WEBHOOKS = 100;
+/** Held webhooks topped up by their own index per claim. */
+const MAX_TOP_UPS = 20;
 
 /** FIFO: no earlier unfinished delivery of the same webhook (or, with "block", no earlier failed one). */
 function fifoHeadOnly(w: ExpressionBuilder<Database, 'deliveries'>) {
@@ -86,8 +88,42 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
     }
   };
 
+  // 1. Webhooks this worker already holds and that have room (their prefetch ran low): their own oldest due rows, by
+  //    the per-webhook index — exactly what they may take, without reading past their backlog.
+  const topUp = [...o.held]
+    .filter(([, n]) => n <= o.perWebhookHold / 2)
+    .slice(0, MAX_TOP_UPS)
+    .map(([id]) => id);
+  for (const webhookId of topUp) {
+    const room = Math.min(o.perWebhookHold - (taken.get(webhookId) ?? 0), o.limit - chosen.length);
+    if (room <= 0) continue;
+    choose(
+      await dueCandidates(db, o.now)
+        .where('webhook_id', '=', webhookId)
+        .orderBy('next_attempt_at')
+        .limit(room)
+        .execute(),
+    );
+  }
+
+  // 2. The oldest due rows of other webhooks. The window is cut in SQL, then the webhooks held here are left out of
+  //    it there too: a held webhook's backlog never comes back to this process just to be skipped.
   const window = Math.min(MAX_CANDIDATES, o.limit * CANDIDATES_PER_SLOT);
-  const first = await dueCandidates(db, o.now).orderBy('next_attempt_at').limit(window).execute();
+  const heldIds = [...o.held.keys()];
+  const oldest = dueCandidates(db, o.now).select('next_attempt_at').orderBy('next_attempt_at').limit(window);
+  const first =
+    chosen.length >= o.limit
+      ? []
+      : heldIds.length === 0
+        ? await oldest.execute()
+        : await db.kysely
+            .selectFrom(oldest.as('w'))
+            .select(['w.id', 'w.webhook_id'])
+            .where('w.webhook_id', 'not in', heldIds)
+            .orderBy('w.next_attempt_at')
+            .execute();
+  // Held webhooks were left out: if the window was full, others may wait behind them.
+  if (heldIds.length > 0 && first.length < window) crowded = true;
   choose(first);
 
   if (chosen.length < o.limit && crowded) {

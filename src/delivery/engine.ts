@@ -24,6 +24,8 @@ type LoopJobOf = Job & { webhookId: string };
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 /** Rounds of a webhook's slots claimed ahead; leases are renewed while held, so waiting here never expires them. */
 const PREFETCH = 10;
+/** How often a claim may look past webhooks crowding its window for other webhooks' due work. */
+const LOOK_PAST_INTERVAL_MS = 100;
 
 export interface EngineDeps {
   db: Db;
@@ -48,7 +50,7 @@ export class DeliveryEngine {
     this.executor = deps.executor;
     this.loop = new WorkerLoop<LoopJobOf>(
       {
-        claim: async (limit, held, perWebhookHold) => {
+        claim: async (limit, held, perWebhookHold, backlogged) => {
           const rows = await claimDueDeliveries(deps.db, {
             workerId: this.workerId,
             limit,
@@ -56,6 +58,8 @@ export class DeliveryEngine {
             leaseMs: d.leaseSeconds * 1000,
             held,
             perWebhookHold,
+            topUp: backlogged,
+            lookPast: this.mayLookPast(),
           });
           return (await this.executor.load(rows)).map((j) => ({ ...j, webhookId: j.delivery.webhook_id }));
         },
@@ -99,6 +103,16 @@ export class DeliveryEngine {
       for (const job of jobs) this.loop.acceptReserved({ ...job, webhookId: job.delivery.webhook_id });
     },
   };
+
+  private lastLookPast = 0;
+
+  /** A crowded claim looks past its crowding backlog at most every LOOK_PAST_INTERVAL_MS. */
+  private mayLookPast(): boolean {
+    const now = this.now();
+    if (now - this.lastLookPast < LOOK_PAST_INTERVAL_MS) return false;
+    this.lastLookPast = now;
+    return true;
+  }
 
   async start(): Promise<void> {
     await this.deps.notifier.listen((err) => this.deps.logger.error({ err }, 'LISTEN connection error'));

@@ -11,13 +11,24 @@
  * One slow endpoint cannot delay the others: the claim takes no more of a webhook's deliveries than it may still
  * hold, so a slow webhook's backlog stays in the database while other webhooks' work is claimed and run.
  */
+/** A claim this large may have been cut short by its window: claim again without waiting. */
+const RECLAIM_AT_ONCE = 200;
+/** How soon the loop looks again at due work it could not claim. */
+const DUE_RECHECK_MS = 100;
+
 export interface LoopJob {
   webhookId: string;
 }
 
 export interface WorkerPorts<J extends LoopJob> {
   /** At most `limit` jobs, and per webhook no more than `perWebhookHold` minus what it already `held` here. */
-  claim(limit: number, held: ReadonlyMap<string, number>, perWebhookHold: number): Promise<J[]>;
+  claim(
+    limit: number,
+    held: ReadonlyMap<string, number>,
+    perWebhookHold: number,
+    /** Webhooks held here that filled their hold (so likely have a backlog): worth topping up first. */
+    backlogged: ReadonlySet<string>,
+  ): Promise<J[]>;
   /**
    * Runs a job. `callDone` frees the job's call slot before `run` settles: a delivery whose HTTP call has ended no
    * longer occupies its endpoint while its attempt is recorded, so the next call starts at once (recording waits for a
@@ -48,6 +59,8 @@ export class WorkerLoop<J extends LoopJob> {
   private readonly runningPer = new Map<string, number>();
   private readonly heldPer = new Map<string, number>();
   private readonly waiting = new Map<string, J[]>();
+  /** Webhooks whose hold here filled up (claims left the rest of their due work queued), until they hold none. */
+  private readonly backlogged = new Set<string>();
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private loopDone: Promise<void> | null = null;
@@ -83,7 +96,7 @@ export class WorkerLoop<J extends LoopJob> {
     this.waiting.clear();
     for (const job of unstarted) {
       this.heldCount--;
-      bump(this.heldPer, job.webhookId, -1);
+      this.releaseOne(job.webhookId);
     }
     if (unstarted.length > 0) {
       try {
@@ -115,20 +128,24 @@ export class WorkerLoop<J extends LoopJob> {
       let claimed: J[] = [];
       if (room > 0) {
         try {
-          claimed = await this.ports.claim(room, this.heldPer, this.opts.perWebhookConcurrency * this.prefetch);
+          claimed = await this.ports.claim(
+            room,
+            this.heldPer,
+            this.opts.perWebhookConcurrency * this.prefetch,
+            this.backlogged,
+          );
         } catch (err) {
           this.ports.onError(err);
         }
       }
       for (const job of claimed) this.accept(job);
-      // A full claim means more may be waiting: go again at once.
-      if (claimed.length > 0 && claimed.length === room) continue;
+      // A full claim, or a large one (a claim reads a bounded window), means more may be waiting: go again at once.
+      // A small partial claim took what it could; the next finished call or new work wakes the loop.
+      if (claimed.length > 0 && (claimed.length === room || claimed.length >= RECLAIM_AT_ONCE)) continue;
       if (!this.running) break;
       // Nothing (more) claimable now: sleep until the next due time, a wake-up (new work, a freed slot) or the poll.
       // Work that is due but was not claimed belongs to webhooks holding all they may: a freed slot wakes us.
-      await this.sleep(
-        room > 0 && claimed.length > 0 ? 0 : room > 0 ? await this.idleDelay() : this.opts.pollIntervalMs,
-      );
+      await this.sleep(room > 0 ? await this.idleDelay() : this.opts.pollIntervalMs);
     }
   }
 
@@ -137,7 +154,9 @@ export class WorkerLoop<J extends LoopJob> {
       const due = await this.ports.nextDueAt();
       if (due === null) return this.opts.pollIntervalMs;
       const wait = due - this.ports.now();
-      return wait <= 0 ? this.opts.pollIntervalMs : Math.min(this.opts.pollIntervalMs, wait);
+      // Due work this claim could not take (its webhooks hold all they may, or it lay past a crowded window): look
+      // again soon, even if no call finishes to wake the loop.
+      return wait <= 0 ? Math.min(this.opts.pollIntervalMs, DUE_RECHECK_MS) : Math.min(this.opts.pollIntervalMs, wait);
     } catch (err) {
       this.ports.onError(err);
       return this.opts.pollIntervalMs;
@@ -170,8 +189,20 @@ export class WorkerLoop<J extends LoopJob> {
 
   private accept(job: J): void {
     this.heldCount++;
-    bump(this.heldPer, job.webhookId, 1);
+    this.holdOne(job.webhookId);
     this.startOrWait(job);
+  }
+
+  private holdOne(webhookId: string): void {
+    bump(this.heldPer, webhookId, 1);
+    if ((this.heldPer.get(webhookId) ?? 0) >= this.opts.perWebhookConcurrency * this.prefetch) {
+      this.backlogged.add(webhookId);
+    }
+  }
+
+  private releaseOne(webhookId: string): void {
+    bump(this.heldPer, webhookId, -1);
+    if (!this.heldPer.has(webhookId)) this.backlogged.delete(webhookId);
   }
 
   private startOrWait(job: J): void {
@@ -194,14 +225,14 @@ export class WorkerLoop<J extends LoopJob> {
     if (this.heldCount >= this.opts.concurrency * this.prefetch) return false;
     if ((this.heldPer.get(webhookId) ?? 0) >= this.opts.perWebhookConcurrency * this.prefetch) return false;
     this.heldCount++;
-    bump(this.heldPer, webhookId, 1);
+    this.holdOne(webhookId);
     return true;
   }
 
   /** Gives back a reservation whose delivery was not written (its transaction failed). */
   unreserve(webhookId: string): void {
     this.heldCount--;
-    bump(this.heldPer, webhookId, -1);
+    this.releaseOne(webhookId);
   }
 
   /** Takes a reserved job whose delivery row is committed. Stopping meanwhile: it is handed back to the queue. */
@@ -249,7 +280,7 @@ export class WorkerLoop<J extends LoopJob> {
       .finally(() => {
         freeSlot();
         this.heldCount--;
-        bump(this.heldPer, job.webhookId, -1);
+        this.releaseOne(job.webhookId);
         this.active.delete(p);
         // Claim again when it can bring something: this webhook's prefetch ran down to half, or the worker's hold was
         // full. (Waking on every finished call would run a claim per delivery.)

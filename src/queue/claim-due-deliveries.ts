@@ -29,6 +29,13 @@ export interface ClaimOptions {
   held: ReadonlyMap<string, number>;
   /** The most one webhook may hold in this worker. */
   perWebhookHold: number;
+  /** Held webhooks likely to have more due work (they filled their hold): topped up first, by their own index. */
+  topUp?: ReadonlySet<string>;
+  /**
+   * Whether a crowded window may look past the webhooks crowding it (step 2 below). That probe walks the webhooks
+   * table, so the caller allows it a few times a second, not on every claim. Default true.
+   */
+  lookPast?: boolean;
 }
 
 /** Candidates read per slot in the first window (bounded: a crowded window is what step 2 is for). */
@@ -38,6 +45,8 @@ const MAX_CANDIDATES = 400;
 const MAX_OTHER_WEBHOOKS = 100;
 /** Held webhooks topped up by their own index per claim. */
 const MAX_TOP_UPS = 20;
+/** Held webhooks left out of the window in SQL, at most. */
+const MAX_EXCLUDED = 50;
 
 /** FIFO: no earlier unfinished delivery of the same webhook (or, with "block", no earlier failed one). */
 function fifoHeadOnly(w: ExpressionBuilder<Database, 'deliveries'>) {
@@ -75,9 +84,11 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
   const taken = new Map(o.held);
   const chosen: string[] = [];
   let crowded = false;
+  const picked = new Set<string>();
   const choose = (rows: Array<{ id: string; webhook_id: string }>) => {
     for (const c of rows) {
       if (chosen.length >= o.limit) return;
+      if (picked.has(c.id)) continue;
       const n = taken.get(c.webhook_id) ?? 0;
       if (n >= o.perWebhookHold) {
         crowded = true;
@@ -85,15 +96,15 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
       }
       taken.set(c.webhook_id, n + 1);
       chosen.push(c.id);
+      picked.add(c.id);
     }
   };
 
   // 1. Webhooks this worker already holds and that have room (their prefetch ran low): their own oldest due rows, by
   //    the per-webhook index — exactly what they may take, without reading past their backlog.
-  const topUp = [...o.held]
-    .filter(([, n]) => n <= o.perWebhookHold / 2)
-    .slice(0, MAX_TOP_UPS)
-    .map(([id]) => id);
+  const topUp = [...(o.topUp ?? [])]
+    .filter((id) => (o.held.get(id) ?? 0) <= o.perWebhookHold / 2)
+    .slice(0, MAX_TOP_UPS);
   for (const webhookId of topUp) {
     const room = Math.min(o.perWebhookHold - (taken.get(webhookId) ?? 0), o.limit - chosen.length);
     if (room <= 0) continue;
@@ -106,10 +117,13 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
     );
   }
 
-  // 2. The oldest due rows of other webhooks. The window is cut in SQL, then the webhooks held here are left out of
-  //    it there too: a held webhook's backlog never comes back to this process just to be skipped.
+  // 2. The oldest due rows of other webhooks. The window is cut in SQL, then webhooks that may take no more are left
+  //    out of it there too: a full webhook's backlog never comes back to this process just to be skipped.
   const window = Math.min(MAX_CANDIDATES, o.limit * CANDIDATES_PER_SLOT);
-  const heldIds = [...o.held.keys()];
+  // Left out: webhooks that may take no more, and those just topped up (what they may still take was read above).
+  // Only when few: a long NOT IN list costs more than it saves.
+  const excluded = [...taken].filter(([id, n]) => n >= o.perWebhookHold || topUp.includes(id)).map(([id]) => id);
+  const heldIds = excluded.length <= MAX_EXCLUDED ? excluded : [];
   const oldest = dueCandidates(db, o.now).select('next_attempt_at').orderBy('next_attempt_at').limit(window);
   const first =
     chosen.length >= o.limit
@@ -122,11 +136,11 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
             .where('w.webhook_id', 'not in', heldIds)
             .orderBy('w.next_attempt_at')
             .execute();
-  // Held webhooks were left out: if the window was full, others may wait behind them.
-  if (heldIds.length > 0 && first.length < window) crowded = true;
   choose(first);
+  // Webhooks were left out of the window: others may wait behind their backlog.
+  if (heldIds.length > 0) crowded = true;
 
-  if (chosen.length < o.limit && crowded) {
+  if (chosen.length < o.limit && crowded && o.lookPast !== false) {
     const full = [...taken].filter(([, n]) => n >= o.perWebhookHold).map(([id]) => id);
     let others = db.kysely
       .selectFrom('webhooks')
@@ -148,8 +162,7 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
         .orderBy('next_attempt_at')
         .limit(window)
         .execute();
-      const seen = new Set(chosen);
-      choose(more.filter((c) => !seen.has(c.id)));
+      choose(more);
     }
   }
   if (chosen.length === 0) return [];

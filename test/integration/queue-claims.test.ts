@@ -67,6 +67,32 @@ for (const dialect of DIALECTS) {
       expect(second.map((d) => d.webhook_id)).toEqual([b]);
     });
 
+    it('tops up a backlogged webhook by its own index, and looks past a full one only when allowed', async () => {
+      const a = await webhook('top.a');
+      const b = await webhook('top.b');
+      await publish('top.a', 30);
+      await publish('top.b', 3);
+      const opts = (held: Map<string, number>, extra: { topUp?: Set<string>; lookPast?: boolean }) => ({
+        workerId: 'w1',
+        limit: 10,
+        now: Date.now(),
+        leaseMs: 60_000,
+        held,
+        perWebhookHold: 5,
+        ...extra,
+      });
+      // a holds 1 of 5 and has a backlog: it gets 4 more, and b's newer rows fill the rest.
+      const topped = await claimDueDeliveries(t.core.db, opts(new Map([[a, 1]]), { topUp: new Set([a]) }));
+      expect(topped.filter((d) => d.webhook_id === a)).toHaveLength(4);
+      expect(topped.filter((d) => d.webhook_id === b)).toHaveLength(3);
+      // b is done; more of b arrive behind a's backlog, which fills the window while a holds all it may.
+      await publish('top.b', 2);
+      const blocked = await claimDueDeliveries(t.core.db, opts(new Map([[a, 5]]), { lookPast: false }));
+      expect(blocked).toHaveLength(0);
+      const past = await claimDueDeliveries(t.core.db, opts(new Map([[a, 5]]), { lookPast: true }));
+      expect(past.map((d) => d.webhook_id)).toEqual([b, b]);
+    });
+
     it('never hands the same delivery to two concurrent claims', async () => {
       await webhook('race.x');
       await publish('race.x', 60);

@@ -45,3 +45,26 @@ export class RawStatement {
     return k.executeQuery<R>(CompiledQuery.raw(this.sql, this.params));
   }
 }
+
+/**
+ * Multi-row INSERT of whole rows, `chunk` rows per statement. `columns` is a record of every column of the row type,
+ * so a column added to the table but not here fails to compile.
+ */
+export async function insertRows<R extends object>(
+  k: Kysely<Database>,
+  dialect: Db['dialect'],
+  table: keyof Database & string,
+  columns: Record<keyof R & string, true>,
+  rows: readonly R[],
+  chunk = 200,
+): Promise<void> {
+  const names = Object.keys(columns) as Array<keyof R & string>;
+  for (let i = 0; i < rows.length; i += chunk) {
+    const q = new RawStatement(dialect).text(`INSERT INTO ${table} (${names.join(', ')}) VALUES `);
+    rows.slice(i, i + chunk).forEach((row, j) => {
+      if (j > 0) q.text(', ');
+      q.list(names.map((n) => row[n] ?? null));
+    });
+    await q.run(k);
+  }
+}

@@ -52,13 +52,14 @@ export class Authenticator {
         headers: { 'www-authenticate': 'Bearer' },
       });
     }
-    const hash = hashApiKey(match[1]);
-    if (hashesEqual(hash, this.rootKeyHash)) return this.rootPrincipal(h);
-
-    let key = this.keys.get(hash);
+    const token = match[1];
+    // A key checked within the last second needs no hashing and no lookup; the root key is never cached.
+    let key = this.keys.get(token);
     if (key === undefined) {
+      const hash = hashApiKey(token);
+      if (hashesEqual(hash, this.rootKeyHash)) return this.rootPrincipal(h);
       key = await this.repos.apiKeys.findActiveByHash(hash);
-      if (key !== undefined) this.keys.set(hash, key);
+      if (key !== undefined) this.keys.set(token, key);
     }
     if (key === undefined) {
       throw new AppError('unauthorized', 'The API key is not valid or has been revoked', {

@@ -26,11 +26,11 @@ interface OpenBatch {
   dueAt: number;
   closed: boolean;
   /** Set when the batch is created in this transaction (inserted at the end); absent for an existing row. */
-  row?: Insertable<DeliveriesTable> & { id: string };
+  row?: DeliveriesTable;
 }
 
 export class BatchAssembler {
-  private readonly singles: Array<Insertable<DeliveriesTable>> = [];
+  private readonly singles: DeliveriesTable[] = [];
   private readonly current = new Map<string, OpenBatch>();
   private readonly touched: OpenBatch[] = [];
   private readonly members: Array<Insertable<DeliveryEventsTable>> = [];
@@ -100,7 +100,7 @@ export class BatchAssembler {
 
   /** Writes what `add` assembled: new deliveries, batch members, and the new state of batches that existed. */
   async flush(): Promise<void> {
-    const fresh: Array<Insertable<DeliveriesTable>> = [...this.singles];
+    const fresh: DeliveriesTable[] = [...this.singles];
     for (const b of this.touched) {
       const state = { event_count: b.count, batch_open: b.closed ? 0 : 1, next_attempt_at: b.dueAt };
       if (b.row !== undefined) fresh.push({ ...b.row, ...state });

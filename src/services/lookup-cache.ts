@@ -41,7 +41,10 @@ export class LookupCache<V> {
 }
 
 export interface LookupCaches {
-  /** Active keys by hash; unknown hashes are not cached, so a key created in another process works at once. */
+  /**
+   * Active tenant keys by the presented token (held only in this process's memory, like the request that carried it);
+   * unknown tokens are not cached, so a key created in another process works at once.
+   */
   apiKeys: LookupCache<Selectable<ApiKeysTable>>;
   /** Catalogue entries by tenant and name; `null` (no entry) is cached too, being the common case. */
   eventTypes: LookupCache<Selectable<EventTypesTable> | null>;

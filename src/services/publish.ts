@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { AppError, type FieldError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Principal, TenantScope } from '../domain/principal.js';
@@ -264,7 +264,7 @@ export class PublishService {
     const now = this.deps.now();
     const prior = await this.priorResults(repos, scope, checked, now);
     const candidates = new Map<string | null, Candidate[]>();
-    const events: Insertable<EventsTable>[] = [];
+    const events: EventsTable[] = [];
     const references: Array<Record<string, string>> = [];
     const assembler = new BatchAssembler(repos, scope, now, this.deps.db.capabilities.skipLocked);
     const keys: IdempotencyKeysTable[] = [];

@@ -1,5 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Db } from '../connect.js';
 import type { PageRequest } from '../paging.js';
+import { insertRows } from '../raw-sql.js';
 import type { Database, DeliveriesTable, DeliveryEventsTable } from '../schema.js';
 
 export type DeliveryRow = Selectable<DeliveriesTable>;
@@ -22,15 +24,14 @@ const INSERT_CHUNK = 400;
 
 /** Deliveries read and repaired through the API. The worker's hot-path SQL lives in `src/queue/`. */
 export class DeliveriesRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Db['dialect'],
+  ) {}
 
-  async insertMany(rows: Insertable<DeliveriesTable>[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await this.db
-        .insertInto('deliveries')
-        .values(rows.slice(i, i + INSERT_CHUNK))
-        .execute();
-    }
+  async insertMany(rows: DeliveriesTable[]): Promise<void> {
+    // Hand-built: on the publish path the query builder cost more than the insert (`raw-sql.ts`).
+    await insertRows(this.db, this.dialect, 'deliveries', DELIVERY_COLUMNS, rows, INSERT_CHUNK);
   }
 
   /**
@@ -221,3 +222,26 @@ export class DeliveriesRepo {
       .execute();
   }
 }
+
+const DELIVERY_COLUMNS: Record<keyof DeliveriesTable, true> = {
+  id: true,
+  tenant_id: true,
+  mode: true,
+  webhook_id: true,
+  event_id: true,
+  event_type: true,
+  status: true,
+  attempts: true,
+  next_attempt_at: true,
+  next_trigger: true,
+  last_attempt_id: true,
+  last_attempt_at: true,
+  last_attempt_status: true,
+  lease_owner: true,
+  lease_expires_at: true,
+  created_at: true,
+  updated_at: true,
+  ordering: true,
+  batch_open: true,
+  event_count: true,
+};

@@ -1,4 +1,6 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Db } from '../connect.js';
+import { insertRows } from '../raw-sql.js';
+import type { Kysely, Selectable } from 'kysely';
 import type { TenantScope } from '../../domain/principal.js';
 import type { PageRequest } from '../paging.js';
 import type { Database, EventsTable, IdempotencyKeysTable } from '../schema.js';
@@ -13,7 +15,10 @@ export interface EventListFilter {
 
 /** Events of one tenant and mode; an account-scoped caller sees only its account's events. */
 export class EventsRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Db['dialect'],
+  ) {}
 
   private scoped(scope: TenantScope) {
     let q = this.db
@@ -25,17 +30,14 @@ export class EventsRepo {
     return q;
   }
 
-  async insert(row: Insertable<EventsTable> & { id: string; tenant_id: string }, references: Record<string, string>) {
+  async insert(row: EventsTable, references: Record<string, string>) {
     await this.insertMany([row], [references]);
   }
 
   /** Multi-row inserts in chunks (SQLite binds at most 32 766 parameters per statement). */
-  async insertMany(rows: Insertable<EventsTable>[], references: Array<Record<string, string>>): Promise<void> {
-    for (let i = 0; i < rows.length; i += 200)
-      await this.db
-        .insertInto('events')
-        .values(rows.slice(i, i + 200))
-        .execute();
+  async insertMany(rows: EventsTable[], references: Array<Record<string, string>>): Promise<void> {
+    // Hand-built: on the publish path the query builder cost more than the insert (`raw-sql.ts`).
+    await insertRows(this.db, this.dialect, 'events', EVENT_COLUMNS, rows);
     const refs = rows.flatMap((row, i) =>
       Object.entries(references[i] ?? {}).map(([name, value]) => ({
         tenant_id: row.tenant_id,
@@ -125,3 +127,18 @@ export class EventsRepo {
     return q.orderBy('id').execute();
   }
 }
+
+const EVENT_COLUMNS: Record<keyof EventsTable, true> = {
+  id: true,
+  tenant_id: true,
+  mode: true,
+  account_id: true,
+  type: true,
+  payload: true,
+  refs: true,
+  included: true,
+  occurred_at: true,
+  created_at: true,
+  correlation_id: true,
+  delivery_count: true,
+};

@@ -245,20 +245,26 @@ export class WorkerLoop<J extends LoopJob> {
     this.ports.release([job]).catch((err: unknown) => this.ports.onError(err));
   }
 
-  /** Starts prefetched jobs that now have a slot: the finishing webhook's first, then any other. */
+  /**
+   * Starts prefetched jobs that now have a slot: the finishing webhook's first, then others in the order they started
+   * waiting. Stops as soon as the worker is full — usually after one, as one call ended — so a wide fan-out (thousands
+   * of webhooks waiting with a job each) costs a step per start, not a pass over every waiting webhook.
+   */
   private startWaiting(preferred: string): void {
     // Stopping: prefetched jobs are handed back, not started.
     if (!this.running) return;
-    const order = [preferred, ...[...this.waiting.keys()].filter((k) => k !== preferred)];
-    for (const webhookId of order) {
-      const queue = this.waiting.get(webhookId);
-      while (queue !== undefined && queue.length > 0 && this.canStart(webhookId)) {
-        const job = queue.shift() as J;
-        this.launch(job);
-      }
-      if (queue !== undefined && queue.length === 0) this.waiting.delete(webhookId);
+    this.startFrom(preferred);
+    for (const webhookId of this.waiting.keys()) {
       if (this.inFlight >= this.opts.concurrency) return;
+      if (webhookId !== preferred) this.startFrom(webhookId);
     }
+  }
+
+  private startFrom(webhookId: string): void {
+    const queue = this.waiting.get(webhookId);
+    if (queue === undefined) return;
+    while (queue.length > 0 && this.canStart(webhookId)) this.launch(queue.shift() as J);
+    if (queue.length === 0) this.waiting.delete(webhookId);
   }
 
   private launch(job: J): void {

@@ -64,16 +64,39 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
     // One UPDATE per worker (lease owner) and chunk, with per-row values chosen by CASE: a statement per delivery
     // cost more than everything else the group commit does. CAST keeps PostgreSQL's parameter typing happy and is a
     // no-op on SQLite.
-    const byOwner = new Map<string | null, AttemptResult[]>();
-    for (const r of results) byOwner.set(r.workerId, [...(byOwner.get(r.workerId) ?? []), r]);
-    for (const [owner, rs] of byOwner) {
+    for (const [owner, rs] of groupBy(results, (r) => r.workerId)) {
       for (let i = 0; i < rs.length; i += 100) await updateDeliveries(trx, db, owner, rs.slice(i, i + 100));
     }
-    const byWebhook = new Map<string, AttemptResult[]>();
-    for (const r of results) byWebhook.set(r.attempt.webhook_id, [...(byWebhook.get(r.attempt.webhook_id) ?? []), r]);
-    // Lock webhook rows in id order so two workers' groups cannot deadlock on each other.
-    for (const id of [...byWebhook.keys()].sort()) {
-      await updateWebhookHealth(trx, db, byWebhook.get(id) ?? [], policy);
+    const byWebhook = groupBy(results, (r) => r.attempt.webhook_id);
+    // One read for every webhook of the group, locking their rows in id order on PostgreSQL so two workers' groups
+    // cannot deadlock on each other; then one write each.
+    const ids = [...byWebhook.keys()].sort();
+    const health = new Map<string, WebhookHealthRow>();
+    for (let i = 0; i < ids.length; i += 500) {
+      let q = trx
+        .selectFrom('webhooks')
+        .select([
+          'id',
+          'tenant_id',
+          'circuit_state',
+          'circuit_failure_count',
+          'circuit_opened_at',
+          'failing_since',
+          'status',
+          'audit',
+          'version',
+        ])
+        .where('id', 'in', ids.slice(i, i + 500))
+        .orderBy('id');
+      if (db.capabilities.skipLocked) q = q.forUpdate();
+      for (const w of await q.execute()) health.set(w.id, w);
+    }
+    for (const id of ids) {
+      const rs = byWebhook.get(id) ?? [];
+      const w = health.get(id);
+      // A webhook deleted meanwhile, or (never expected) another tenant's: nothing to update.
+      if (w === undefined || w.tenant_id !== rs[0]?.attempt.tenant_id) continue;
+      await updateWebhookHealth(trx, db, w, rs, policy);
     }
   });
 }
@@ -137,26 +160,39 @@ async function updateDeliveries(trx: Kysely<Database>, db: Db, owner: string | n
 }
 
 /** Applies one webhook's results, in order, to its statistics, last calls and circuit: one read, one write. */
-async function updateWebhookHealth(trx: Kysely<Database>, db: Db, rs: AttemptResult[], policy: HealthPolicy) {
+interface WebhookHealthRow {
+  id: string;
+  tenant_id: string;
+  circuit_state: string;
+  circuit_failure_count: number;
+  circuit_opened_at: number | null;
+  failing_since: number | null;
+  status: string;
+  audit: string;
+  version: number;
+}
+
+function groupBy<K>(results: AttemptResult[], keyOf: (r: AttemptResult) => K): Map<K, AttemptResult[]> {
+  const out = new Map<K, AttemptResult[]>();
+  for (const r of results) {
+    const k = keyOf(r);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [r]);
+    else list.push(r);
+  }
+  return out;
+}
+
+async function updateWebhookHealth(
+  trx: Kysely<Database>,
+  db: Db,
+  w: WebhookHealthRow,
+  rs: AttemptResult[],
+  policy: HealthPolicy,
+) {
   const first = rs[0];
   const last = rs[rs.length - 1];
   if (first === undefined || last === undefined) return;
-  let q = trx
-    .selectFrom('webhooks')
-    .select([
-      'circuit_state',
-      'circuit_failure_count',
-      'circuit_opened_at',
-      'failing_since',
-      'status',
-      'audit',
-      'version',
-    ])
-    .where('id', '=', first.attempt.webhook_id)
-    .where('tenant_id', '=', first.attempt.tenant_id);
-  if (db.capabilities.skipLocked) q = q.forUpdate();
-  const w = await q.executeTakeFirst();
-  if (w === undefined) return;
 
   let circuit: Circuit = {
     state: w.circuit_state as Circuit['state'],
@@ -192,40 +228,38 @@ async function updateWebhookHealth(trx: Kysely<Database>, db: Db, rs: AttemptRes
     }
   }
   const disabling = disable !== null && w.status === 'enabled';
-  await trx
-    .updateTable('webhooks')
-    .set((eb) => ({
-      stat_total: eb('stat_total', '+', rs.length),
-      stat_successes: eb('stat_successes', '+', successes),
-      stat_failures: eb('stat_failures', '+', failures),
-      stat_failures_since_success: sinceSuccessReset
-        ? failuresAfterLastSuccess
-        : eb('stat_failures_since_success', '+', failures),
-      last_call: toJson(last.call),
-      ...(lastSuccess !== null
-        ? { last_success: toJson(lastSuccess.call), last_success_at: lastSuccess.finishedAt }
-        : {}),
-      ...(lastFailure !== null ? { last_failure: toJson(lastFailure.call) } : {}),
-      circuit_state: circuit.state,
-      circuit_failure_count: circuit.failureCount,
-      circuit_opened_at: circuit.openedAt,
-      failing_since: failingSince,
-      ...(disabling && disable !== null
-        ? {
-            version: w.version + 1,
-            status: 'disabled',
-            disabled_at: disable.at,
-            disabled_reason: disable.reason,
-            audit: toJson({
-              ...(JSON.parse(w.audit) as object),
-              disabled: { at: new Date(disable.at).toISOString(), by: SYSTEM_ACTOR },
-            }),
-          }
-        : {}),
-    }))
-    .where('id', '=', first.attempt.webhook_id)
-    .where('tenant_id', '=', first.attempt.tenant_id)
-    .execute();
+  // Hand-built (`raw-sql.ts`): one per webhook per group, so in a wide fan-out one per delivery.
+  const q = new RawStatement(db.dialect)
+    .text('UPDATE webhooks SET stat_total = stat_total + ')
+    .param(rs.length)
+    .text(', stat_successes = stat_successes + ')
+    .param(successes)
+    .text(', stat_failures = stat_failures + ')
+    .param(failures);
+  if (sinceSuccessReset) q.text(', stat_failures_since_success = ').param(failuresAfterLastSuccess);
+  else q.text(', stat_failures_since_success = stat_failures_since_success + ').param(failures);
+  q.text(', last_call = ').param(toJson(last.call));
+  if (lastSuccess !== null) {
+    q.text(', last_success = ').param(toJson(lastSuccess.call));
+    q.text(', last_success_at = ').param(lastSuccess.finishedAt);
+  }
+  if (lastFailure !== null) q.text(', last_failure = ').param(toJson(lastFailure.call));
+  q.text(', circuit_state = ').param(circuit.state);
+  q.text(', circuit_failure_count = ').param(circuit.failureCount);
+  q.text(', circuit_opened_at = ').param(circuit.openedAt);
+  q.text(', failing_since = ').param(failingSince);
+  if (disabling && disable !== null) {
+    q.text(', version = ').param(w.version + 1);
+    q.text(", status = 'disabled', disabled_at = ").param(disable.at);
+    q.text(', disabled_reason = ').param(disable.reason);
+    const audit = {
+      ...(JSON.parse(w.audit) as object),
+      disabled: { at: new Date(disable.at).toISOString(), by: SYSTEM_ACTOR },
+    };
+    q.text(', audit = ').param(toJson(audit));
+  }
+  q.text(' WHERE id = ').param(w.id).text(' AND tenant_id = ').param(w.tenant_id);
+  await q.run(trx);
   if (disabling && disable !== null) {
     await trx
       .insertInto('webhook_versions')

@@ -22,8 +22,13 @@ import { WorkerLoop } from './worker-loop.js';
 type LoopJobOf = Job & { webhookId: string };
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
-/** Rounds of a webhook's slots claimed ahead; leases are renewed while held, so waiting here never expires them. */
-const PREFETCH = 10;
+/**
+ * Rounds of a webhook's slots claimed ahead; leases are renewed while held, so waiting here never expires them. A
+ * claim starts when a webhook holds half of this: the other half must cover the calls made while the claim (and the
+ * recording of finished calls, which also hold their place) takes its round trips — 10 left a PostgreSQL worker
+ * starved between claims (1 460 → 1 860 deliveries/s with 20).
+ */
+const PREFETCH = 20;
 /** How often a claim may look past webhooks crowding its window for other webhooks' due work. */
 const LOOK_PAST_INTERVAL_MS = 100;
 

@@ -15,6 +15,7 @@ import { classifyOutcome } from '../domain/outcome.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextRetryDelayMs, parseRetryAfter } from '../domain/retry-schedule.js';
 import type { SecretBox } from '../domain/secret-box.js';
 import type { DeliveryRow } from '../queue/claim-due-deliveries.js';
+import { DeliveryParker } from '../queue/park-deliveries.js';
 import { AttemptRecorder, type AttemptRow, type CallRecord, type HealthPolicy } from '../queue/record-attempt.js';
 import { buildBatchBody, buildBody, buildHeaders, redactHeaders } from './build-request.js';
 import type { HttpSender, SendResult } from './http-sender.js';
@@ -52,12 +53,14 @@ export class DeliveryExecutor {
   private readonly circuitPolicy: CircuitPolicy;
   private readonly health: HealthPolicy;
   private readonly recorder: AttemptRecorder;
+  private readonly parker: DeliveryParker;
 
   constructor(private readonly deps: ExecutorDeps) {
     const d = deps.config.delivery;
     this.circuitPolicy = { failureThreshold: d.circuitFailureThreshold, cooldownMs: d.circuitCooldownSeconds * 1000 };
     this.health = { circuit: this.circuitPolicy, autoDisableAfterMs: d.autoDisableAfterHours * 3_600_000 };
     this.recorder = new AttemptRecorder(deps.db, this.health);
+    this.parker = new DeliveryParker(deps.db, deps.now);
   }
 
   /** Loads the webhooks and events of claimed deliveries in three queries (not per delivery). */
@@ -110,9 +113,12 @@ export class DeliveryExecutor {
     const now = this.deps.now();
     const first = events[0];
     const skip = async (reason: SkipReason, until: number): Promise<ExecuteResult> => {
+      // No call is made: the slot is free for the next delivery at once (and every held delivery of an open circuit
+      // reaches the parker together).
+      opts.onCallDone?.();
       if (opts.once === true || reason === 'webhook_missing')
         await this.finishWithoutCall(delivery, workerId, 'failed', now);
-      else await this.park(delivery, workerId, until);
+      else await this.parker.park(delivery.id, workerId, until);
       return { kind: 'skipped', reason };
     };
     if (webhook === undefined || first === undefined || webhook.tenant_id !== delivery.tenant_id) {
@@ -283,21 +289,6 @@ export class DeliveryExecutor {
       finishedAt,
     });
     return attempt;
-  }
-
-  private async park(delivery: DeliveryRow, workerId: string | null, until: number) {
-    let q = this.deps.db.kysely
-      .updateTable('deliveries')
-      .set({
-        status: 'pending',
-        next_attempt_at: until,
-        lease_owner: null,
-        lease_expires_at: null,
-        updated_at: this.deps.now(),
-      })
-      .where('id', '=', delivery.id);
-    if (workerId !== null) q = q.where('lease_owner', '=', workerId);
-    await q.execute();
   }
 
   private async finishWithoutCall(delivery: DeliveryRow, workerId: string | null, status: 'failed', now: number) {

@@ -43,12 +43,8 @@ export class HandOff {
     return { owner: this.dispatch.workerId, expiresAt: now + this.dispatch.leaseMs() };
   }
 
-  add(job: Job): void {
-    this.jobs.push(job);
-  }
-
-  /** A leased delivery whose webhook row `attachWebhooks` loads (one query for a whole publish). */
-  addWithoutWebhook(job: Omit<Job, 'webhook'>): void {
+  /** A leased delivery; `attachWebhooks` loads its webhook row (one query for a whole publish). */
+  add(job: Omit<Job, 'webhook'>): void {
     this.unattached.push(job);
   }
 

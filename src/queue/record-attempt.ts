@@ -10,7 +10,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { toJson } from '../db/json.js';
-import { RawStatement } from '../db/raw-sql.js';
+import { insertRows, RawStatement } from '../db/raw-sql.js';
 import type { AttemptsTable, Database } from '../db/schema.js';
 import { type Circuit, type CircuitPolicy, recordFailure, recordSuccess } from '../domain/circuit-breaker.js';
 import { newId } from '../domain/ids.js';
@@ -54,13 +54,14 @@ const INSERT_CHUNK = 200;
 export async function recordAttempts(db: Db, results: AttemptResult[], policy: HealthPolicy): Promise<void> {
   if (results.length === 0) return;
   await db.kysely.transaction().execute(async (trx) => {
-    for (let i = 0; i < results.length; i += INSERT_CHUNK) {
-      await insertAttempts(
-        trx,
-        db,
-        results.slice(i, i + INSERT_CHUNK).map((r) => r.attempt),
-      );
-    }
+    await insertRows(
+      trx,
+      db.dialect,
+      'attempts',
+      ATTEMPT_COLUMNS,
+      results.map((r) => r.attempt),
+      INSERT_CHUNK,
+    );
     // One UPDATE per worker (lease owner) and chunk, with per-row values chosen by CASE: a statement per delivery
     // cost more than everything else the group commit does. CAST keeps PostgreSQL's parameter typing happy and is a
     // no-op on SQLite.
@@ -102,7 +103,7 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
 }
 
 /** Every column of an attempt row: a record, so the compiler notices a column added to the table but not here. */
-const ATTEMPT_COLUMN_SET: Record<keyof AttemptRow, true> = {
+const ATTEMPT_COLUMNS: Record<keyof AttemptRow, true> = {
   id: true,
   tenant_id: true,
   mode: true,
@@ -124,17 +125,6 @@ const ATTEMPT_COLUMN_SET: Record<keyof AttemptRow, true> = {
   elapsed_ms: true,
   error: true,
 };
-const ATTEMPT_COLUMNS = Object.keys(ATTEMPT_COLUMN_SET) as Array<keyof AttemptRow>;
-
-async function insertAttempts(trx: Kysely<Database>, db: Db, rows: AttemptRow[]) {
-  const q = new RawStatement(db.dialect).text(`INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES `);
-  rows.forEach((row, i) => {
-    if (i > 0) q.text(', ');
-    q.list(ATTEMPT_COLUMNS.map((c) => row[c]));
-  });
-  await q.run(trx);
-}
-
 async function updateDeliveries(trx: Kysely<Database>, db: Db, owner: string | null, rs: AttemptResult[]) {
   const q = new RawStatement(db.dialect);
   // One CASE per changing column, choosing each row's value by id; CAST keeps PostgreSQL's parameter typing happy and

@@ -186,7 +186,7 @@ export class PublishService {
     }
     const outcomeOf = new Map<WaitingPublish, PublishOutcome>();
     const ctx = this.writeContext();
-    await this.committing(ctx, (repos, trx) => async () => {
+    await this.committing(ctx, async (repos, trx) => {
       for (const list of byScope.values()) {
         const first = list[0];
         if (first === undefined) continue;
@@ -218,7 +218,7 @@ export class PublishService {
     const prefix = typeof fieldPrefix === 'string' ? () => fieldPrefix : fieldPrefix;
     const checked = await this.check(scope, items, prefix);
     const ctx = this.writeContext();
-    return this.committing(ctx, (repos, trx) => () => this.write(ctx, repos, trx, scope, checked, () => correlationId));
+    return this.committing(ctx, (repos, trx) => this.write(ctx, repos, trx, scope, checked, () => correlationId));
   }
 
   /** Deliveries written leased to a worker in this process are handed to it on commit (`local-dispatch.ts`). */
@@ -238,11 +238,11 @@ export class PublishService {
    */
   private async committing<T>(
     ctx: WriteContext,
-    work: (repos: Repos, trx: Kysely<Database>) => () => Promise<T>,
+    work: (repos: Repos, trx: Kysely<Database>) => Promise<T>,
   ): Promise<T> {
     let out: T;
     try {
-      out = await inTransaction(this.deps, (repos, trx) => work(repos, trx)());
+      out = await inTransaction(this.deps, work);
     } catch (err) {
       ctx.handOff.failed();
       throw err;
@@ -330,7 +330,7 @@ export class PublishService {
         const lease = w.maxBatchSize <= 1 && w.ordering !== 'fifo' ? ctx.handOff.lease(w.id, now) : null;
         const row = await assembler.add(w, { id: eventId, type: input.type }, lease);
         if (lease !== null && row !== null) {
-          ctx.handOff.addWithoutWebhook({ delivery: row, events: [eventRow], batch: false });
+          ctx.handOff.add({ delivery: row, events: [eventRow], batch: false });
         } else {
           ctx.queued++;
         }

@@ -82,6 +82,16 @@ function harness(jobs: FakeJob[], opts: { concurrency: number; perWebhook: numbe
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
+/** The ports a loop built inline needs besides claim, run and release: nothing due, no wake-ups, errors thrown. */
+const idlePorts: Pick<WorkerPorts<FakeJob>, 'nextDueAt' | 'onWake' | 'onError' | 'now'> = {
+  nextDueAt: async () => null,
+  onWake: () => () => {},
+  onError: (err) => {
+    throw err;
+  },
+  now: () => Date.now(),
+};
+
 describe('WorkerLoop', () => {
   it('hands back prefetched jobs at stop instead of running a backlog', async () => {
     const h = harness(
@@ -99,12 +109,7 @@ describe('WorkerLoop', () => {
         release: async (jobs) => {
           h.released.push(...jobs);
         },
-        nextDueAt: async () => null,
-        onWake: () => () => {},
-        onError: (err) => {
-          throw err;
-        },
-        now: () => Date.now(),
+        ...idlePorts,
       },
       { concurrency: 8, perWebhookConcurrency: 2, prefetch: 4, pollIntervalMs: 20 },
     );
@@ -134,12 +139,7 @@ describe('WorkerLoop', () => {
           await new Promise<void>((resolve) => records.set(job.id, resolve));
         },
         release: async () => {},
-        nextDueAt: async () => null,
-        onWake: () => () => {},
-        onError: (err) => {
-          throw err;
-        },
-        now: () => Date.now(),
+        ...idlePorts,
       },
       { concurrency: 8, perWebhookConcurrency: 2, prefetch: 4, pollIntervalMs: 20 },
     );
@@ -176,12 +176,7 @@ describe('WorkerLoop', () => {
         release: async (jobs) => {
           released.push(...jobs);
         },
-        nextDueAt: async () => null,
-        onWake: () => () => {},
-        onError: (err) => {
-          throw err;
-        },
-        now: () => Date.now(),
+        ...idlePorts,
       },
       { concurrency: 8, perWebhookConcurrency: 1, prefetch: 2, pollIntervalMs: 20 },
     );
@@ -206,7 +201,8 @@ describe('WorkerLoop', () => {
     const ok = handOff(dispatch);
     expect(ok.lease('a', 0)?.expiresAt).toBe(1000);
     expect(ok.lease('a', 0)).not.toBeNull();
-    for (const id of [1, 2]) ok.add({ id, webhookId: 'a' } as unknown as Job);
+    for (const id of [1, 2]) ok.add({ id, webhookId: 'a', delivery: { webhook_id: 'a' } } as unknown as Job);
+    await ok.attachWebhooks(async () => []);
     ok.committed();
     await tick(5);
     // One slot: the first runs, the second waits its turn.
@@ -218,7 +214,8 @@ describe('WorkerLoop', () => {
     const late = handOff(dispatch);
     expect(late.lease('b', 0)).not.toBeNull();
     const stopping = loop.stop();
-    late.add({ id: 3, webhookId: 'b' } as unknown as Job);
+    late.add({ id: 3, webhookId: 'b', delivery: { webhook_id: 'b' } } as unknown as Job);
+    await late.attachWebhooks(async () => []);
     late.committed();
     calls.get(2)?.();
     await stopping;

@@ -17,7 +17,8 @@ import { TenancyService } from './services/tenancy.js';
 import { WebhookService } from './services/webhooks.js';
 import type { AppServices } from './http/types.js';
 import { DeliveryExecutor } from './delivery/executor.js';
-import { HttpSender } from './delivery/http-sender.js';
+import { HttpSender, type RequestSender } from './delivery/http-sender.js';
+import { ThreadedSender } from './delivery/threaded-sender.js';
 import { Notifier } from './queue/notifier.js';
 import { BatchService } from './services/batches.js';
 import { DeliveryService } from './services/deliveries.js';
@@ -30,7 +31,7 @@ export interface Core {
   db: Db;
   deps: ServiceDeps;
   notifier: Notifier;
-  sender: HttpSender;
+  sender: RequestSender;
   executor: DeliveryExecutor;
   services: AppServices;
   /** Set only on the very first start without HOOKLINE_ADMIN_KEY: the generated root key, to print once. */
@@ -73,13 +74,14 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
     };
     const root = await initRootKey(repos, config.adminKey);
     const notifier = new Notifier(db.pgPool);
-    const sender = new HttpSender({
+    const senderOptions = {
       allowPrivate: config.allowPrivateTargets,
       userAgent: `Hookline/${HOOKLINE_VERSION}`,
       // Webhooks on one host share its connections: enough that several hung endpoints there (each holding at most
       // its per-webhook slots) leave room for the healthy ones.
       maxConnectionsPerOrigin: Math.max(config.delivery.connectionsPerOrigin, config.delivery.perWebhookConcurrency),
-    });
+    };
+    const sender = config.delivery.senderThread ? new ThreadedSender(senderOptions) : new HttpSender(senderOptions);
     const executor = new DeliveryExecutor({ db, sender, secretBox: deps.secretBox, config, now: deps.now });
     const deliveries = new DeliveryService(deps, notifier, executor);
     const services: AppServices = {

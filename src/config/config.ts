@@ -30,6 +30,8 @@ export interface Config {
     perWebhookConcurrency: number;
     /** Keep-alive connections per target origin: shared by every webhook on that host and port. */
     connectionsPerOrigin: number;
+    /** Make the webhook calls on a thread of their own (the main thread keeps the API, the queue and the database). */
+    senderThread: boolean;
     defaultTimeoutMs: number;
     maxTimeoutMs: number;
     responseBodyLimitBytes: number;
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env, overrides: { role?: Role } = 
       concurrency: r.int('HOOKLINE_WORKER_CONCURRENCY', 200, 1, 10_000),
       perWebhookConcurrency: r.int('HOOKLINE_PER_WEBHOOK_CONCURRENCY', 10, 1, 1000),
       connectionsPerOrigin: r.int('HOOKLINE_CONNECTIONS_PER_ORIGIN', 128, 1, 10_000),
+      senderThread: r.bool('HOOKLINE_SENDER_THREAD', true),
       defaultTimeoutMs: r.int('HOOKLINE_DEFAULT_TIMEOUT_MS', 15_000, 100, 300_000),
       maxTimeoutMs: r.int('HOOKLINE_MAX_TIMEOUT_MS', 60_000, 100, 300_000),
       responseBodyLimitBytes: r.int('HOOKLINE_RESPONSE_BODY_LIMIT_BYTES', 64 * 1024, 0, 10 * 1024 * 1024),

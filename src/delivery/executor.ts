@@ -18,7 +18,7 @@ import type { DeliveryRow } from '../queue/claim-due-deliveries.js';
 import { DeliveryParker } from '../queue/park-deliveries.js';
 import { AttemptRecorder, type AttemptRow, type CallRecord, type HealthPolicy } from '../queue/record-attempt.js';
 import { buildBatchBody, buildBody, buildHeaders, redactHeaders } from './build-request.js';
-import type { HttpSender, SendResult } from './http-sender.js';
+import type { RequestSender, SendResult } from './http-sender.js';
 
 export type WebhookRow = Selectable<WebhooksTable>;
 export type EventRow = Selectable<EventsTable>;
@@ -42,7 +42,7 @@ const CALL_RESPONSE_LIMIT = 4096;
 
 export interface ExecutorDeps {
   db: Db;
-  sender: HttpSender;
+  sender: RequestSender;
   secretBox: SecretBox;
   config: Config;
   now: () => number;

@@ -44,6 +44,12 @@ export interface SendResult {
   finishedAt: number;
 }
 
+/** What the executor needs of a sender: `HttpSender` in this thread, or `ThreadedSender` running one in a thread. */
+export interface RequestSender {
+  send(req: SendRequest): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
 export interface HttpSenderOptions {
   allowPrivate: boolean;
   maxConnectionsPerOrigin?: number;
@@ -59,7 +65,7 @@ const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 16;
 const KEEP_ALIVE_TIMEOUT_MS = 4_000;
 const MAX_ERROR_LENGTH = 300;
 
-export class HttpSender {
+export class HttpSender implements RequestSender {
   private readonly allowPrivate: boolean;
   private readonly userAgent: string;
   private readonly connections: number;

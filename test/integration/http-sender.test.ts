@@ -8,7 +8,8 @@ import {
   type Resolver,
   SSRF_BLOCKED_CODE,
 } from '../../src/delivery/guarded-lookup.js';
-import { HttpSender, type SendRequest } from '../../src/delivery/http-sender.js';
+import { HttpSender, type RequestSender, type SendRequest } from '../../src/delivery/http-sender.js';
+import { ThreadedSender } from '../../src/delivery/threaded-sender.js';
 import { checkTargetUrl, isForbiddenAddress } from '../../src/domain/url-policy.js';
 
 // Real servers on 127.0.0.1 only; nothing here leaves the machine.
@@ -53,6 +54,10 @@ beforeAll(async () => {
           res.writeHead(410);
           res.end();
           return;
+        case '/echo':
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(lastBody);
+          return;
         case '/hang':
           return; // never answer
         case '/stall-body':
@@ -86,10 +91,17 @@ function request(path: string, overrides: Partial<SendRequest> = {}): SendReques
   };
 }
 
-describe('HttpSender (allowPrivate: true, local receivers)', () => {
-  let sender: HttpSender;
+type SenderOptions = ConstructorParameters<typeof ThreadedSender>[0];
+/** The same behaviour is required of the sender in this thread and of the one running it on its own thread. */
+const SENDERS: Array<[string, (opts: SenderOptions) => RequestSender]> = [
+  ['HttpSender', (opts) => new HttpSender(opts)],
+  ['ThreadedSender', (opts) => new ThreadedSender(opts)],
+];
+
+describe.each(SENDERS)('%s (allowPrivate: true, local receivers)', (_name, create) => {
+  let sender: RequestSender;
   beforeAll(() => {
-    sender = new HttpSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', maxConnectionsPerOrigin: 4 });
+    sender = create({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', maxConnectionsPerOrigin: 4 });
   });
   afterAll(async () => {
     await sender.close();
@@ -200,10 +212,10 @@ function hostsFileLoopbackName(): string | null {
   return null;
 }
 
-describe('HttpSender (allowPrivate: false)', () => {
-  let sender: HttpSender;
+describe.each(SENDERS)('%s (allowPrivate: false)', (_name, create) => {
+  let sender: RequestSender;
   beforeAll(() => {
-    sender = new HttpSender({ allowPrivate: false, userAgent: 'Hookline-Test/1.0' });
+    sender = create({ allowPrivate: false, userAgent: 'Hookline-Test/1.0' });
   });
   afterAll(async () => {
     await sender.close();
@@ -228,6 +240,38 @@ describe('HttpSender (allowPrivate: false)', () => {
     expect(result).toMatchObject({ outcome: 'ssrf_blocked', status: null });
     expect(result.error).toContain('127.0.0.1');
     expect(connections).toBe(before);
+  });
+});
+
+describe('ThreadedSender', () => {
+  it('answers each of many concurrent calls with its own result, within the per-origin connection cap', async () => {
+    const sender = new ThreadedSender({
+      allowPrivate: true,
+      userAgent: 'Hookline-Test/1.0',
+      maxConnectionsPerOrigin: 3,
+    });
+    try {
+      await sender.send(request('/ok'));
+      const before = connections;
+      const bodies = Array.from({ length: 60 }, (_, i) => JSON.stringify({ call: i }));
+      const results = await Promise.all(bodies.map((body) => sender.send(request('/echo', { body }))));
+      expect(results.map((r) => r.body)).toEqual(bodies);
+      expect(results.every((r) => r.outcome === 'response' && r.status === 200)).toBe(true);
+      expect(connections - before).toBeLessThanOrEqual(2);
+    } finally {
+      await sender.close();
+    }
+  });
+
+  it('ends a call in flight as a connection error when it closes, and refuses calls after', async () => {
+    const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0' });
+    const hanging = sender.send(request('/hang', { timeoutMs: 60_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await sender.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await hanging).toMatchObject({ outcome: 'connection_error', status: null });
+    expect(await sender.send(request('/ok'))).toMatchObject({ outcome: 'connection_error', error: 'sender is closed' });
   });
 });
 

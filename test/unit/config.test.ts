@@ -9,6 +9,8 @@ describe('configuration', () => {
     expect(c.database.kind).toBe('sqlite');
     expect(c.allowPrivateTargets).toBe(false);
     expect(c.retentionDays).toBe(14);
+    expect(c.delivery.senderThread).toBe(true);
+    expect(loadConfig({ HOOKLINE_SENDER_THREAD: 'false' }).delivery.senderThread).toBe(false);
   });
 
   it('switches to PostgreSQL with HOOKLINE_DATABASE_URL and masks its password in the summary', () => {
@@ -25,6 +27,7 @@ describe('configuration', () => {
         HOOKLINE_LOG_LEVEL: 'loud',
         HOOKLINE_DATABASE_URL: 'mysql://x',
         HOOKLINE_ADMIN_KEY: 'short',
+        HOOKLINE_SENDER_THREAD: 'sometimes',
       });
       expect.unreachable();
     } catch (e) {
@@ -36,6 +39,7 @@ describe('configuration', () => {
         'HOOKLINE_LOG_LEVEL',
         'HOOKLINE_DATABASE_URL',
         'HOOKLINE_ADMIN_KEY',
+        'HOOKLINE_SENDER_THREAD',
       ]) {
         expect(msg).toContain(name);
       }

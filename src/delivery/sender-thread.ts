@@ -1,0 +1,42 @@
+/**
+ * The body of the sender thread (`ThreadedSender`): an `HttpSender` whose calls are requested, and answered, in
+ * batches over the thread's port — one message per turn of each event loop, however many calls it carries.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { HttpSender, type HttpSenderOptions } from './http-sender.js';
+import type { FromSenderThread, ToSenderThread, SentItem } from './threaded-sender.js';
+
+const port = parentPort;
+if (port === null) throw new Error('sender-thread.ts runs only as a worker thread');
+
+const sender = new HttpSender((workerData as { options: HttpSenderOptions }).options);
+let done: SentItem[] = [];
+let flushing = false;
+
+function post(message: FromSenderThread): void {
+  port?.postMessage(message);
+}
+
+function finished(item: SentItem): void {
+  done.push(item);
+  if (flushing) return;
+  flushing = true;
+  // Every call that ends in this turn of the loop goes back in one message.
+  setImmediate(() => {
+    flushing = false;
+    const items = done;
+    done = [];
+    post({ kind: 'sent', items });
+  });
+}
+
+port.on('message', (message: ToSenderThread) => {
+  if (message.kind === 'send') {
+    for (const { id, request } of message.items) void sender.send(request).then((result) => finished({ id, result }));
+    return;
+  }
+  void sender.close().then(() => {
+    if (done.length > 0) post({ kind: 'sent', items: done.splice(0) });
+    post({ kind: 'closed' });
+  });
+});

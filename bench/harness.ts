@@ -58,6 +58,8 @@ export interface BenchOptions {
   deadSameOrigin?: boolean;
   workerConcurrency?: number | null;
   perWebhookConcurrency?: number | null;
+  /** `HOOKLINE_SENDER_THREAD` of every Hookline started (default: Hookline's own, on). */
+  senderThread?: boolean | null;
   /** Adjusts the sizes after the flags above are applied (experiments, tests). */
   tune?: (params: Params) => void;
   /** Progress lines (default: stderr). */
@@ -124,6 +126,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   if (options.deadSameOrigin === true) params.isolation.deadOrigin = 'same';
   if (options.workerConcurrency != null) params.workerConcurrency = options.workerConcurrency;
   if (options.perWebhookConcurrency != null) params.perWebhookConcurrency = options.perWebhookConcurrency;
+  if (options.senderThread != null) params.senderThread = options.senderThread;
   options.tune?.(params);
   const databaseUrl = options.databaseUrl ?? null;
   const chosen = (options.only ?? SCENARIO_NAMES).filter((s) => s !== 'postgres' || databaseUrl !== null);

@@ -21,6 +21,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --dead-same-origin             isolation: dead webhooks share the healthy ones' origin (host:port)
   --worker-concurrency <N>       HOOKLINE_WORKER_CONCURRENCY of every Hookline started (default 200)
   --per-webhook-concurrency <N>  HOOKLINE_PER_WEBHOOK_CONCURRENCY (default 10)
+  --sender-thread <true|false>   HOOKLINE_SENDER_THREAD (default true)
   -h, --help`;
 
 function fail(message: string): never {
@@ -32,6 +33,12 @@ function positiveInt(flag: string, v: string | undefined): number | null {
   if (v === undefined) return null;
   if (!/^\d+$/.test(v) || Number(v) < 1) fail(`${flag} must be a positive whole number (got "${v}")`);
   return Number(v);
+}
+
+function trueOrFalse(flag: string, v: string | undefined): boolean | null {
+  if (v === undefined) return null;
+  if (v !== 'true' && v !== 'false') fail(`${flag} must be true or false (got "${v}")`);
+  return v === 'true';
 }
 
 let values: ReturnType<typeof parse>['values'];
@@ -50,6 +57,7 @@ function parse() {
       'dead-same-origin': { type: 'boolean' },
       'worker-concurrency': { type: 'string' },
       'per-webhook-concurrency': { type: 'string' },
+      'sender-thread': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -90,6 +98,7 @@ const report = await runBench({
   deadSameOrigin: values['dead-same-origin'] === true,
   workerConcurrency: positiveInt('--worker-concurrency', values['worker-concurrency']),
   perWebhookConcurrency: positiveInt('--per-webhook-concurrency', values['per-webhook-concurrency']),
+  senderThread: trueOrFalse('--sender-thread', values['sender-thread']),
   handleSignals: true,
 });
 process.stdout.write(`\n${formatReport(report)}`);

@@ -86,6 +86,7 @@ export function hooklineEnv(ctx: Ctx, o: { dataDir: string; databaseUrl?: string
     HOOKLINE_LOG_LEVEL: 'warn',
     HOOKLINE_WORKER_CONCURRENCY: String(ctx.params.workerConcurrency),
     HOOKLINE_PER_WEBHOOK_CONCURRENCY: String(ctx.params.perWebhookConcurrency),
+    HOOKLINE_SENDER_THREAD: String(ctx.params.senderThread),
   };
 }
 

@@ -27,6 +27,8 @@ export interface Params {
   /** Hookline's `HOOKLINE_WORKER_CONCURRENCY` and `HOOKLINE_PER_WEBHOOK_CONCURRENCY` (its defaults). */
   workerConcurrency: number;
   perWebhookConcurrency: number;
+  /** Hookline's `HOOKLINE_SENDER_THREAD` (its default: true). */
+  senderThread: boolean;
 }
 
 export function fullParams(): Params {
@@ -54,6 +56,7 @@ export function fullParams(): Params {
     settleMs: 1000,
     workerConcurrency: 200,
     perWebhookConcurrency: 10,
+    senderThread: true,
   };
 }
 
@@ -80,6 +83,7 @@ export function smokeParams(): Params {
     settleMs: 200,
     workerConcurrency: 200,
     perWebhookConcurrency: 10,
+    senderThread: true,
   };
 }
 

@@ -34,7 +34,7 @@ export function formatReport(report: BenchReport): string {
     `- node: ${m.node}`,
     `- commit: ${m.commit}`,
     `- database: ${m.database}`,
-    `- Hookline settings: worker concurrency ${m.params.workerConcurrency}, per webhook ${m.params.perWebhookConcurrency}`,
+    `- Hookline settings: worker concurrency ${m.params.workerConcurrency}, per webhook ${m.params.perWebhookConcurrency}, sender thread ${m.params.senderThread ? 'on' : 'off'}`,
     `- duration: ${(report.durationMs / 1000).toFixed(1)} s`,
     '',
     '| scenario | figure | value | ceiling / target | ratio | target met |',

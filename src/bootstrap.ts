@@ -81,7 +81,12 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
       // its per-webhook slots) leave room for the healthy ones.
       maxConnectionsPerOrigin: Math.max(config.delivery.connectionsPerOrigin, config.delivery.perWebhookConcurrency),
     };
-    const sender = config.delivery.senderThread ? new ThreadedSender(senderOptions) : new HttpSender(senderOptions);
+    const sender = config.delivery.senderThread
+      ? new ThreadedSender({
+          ...senderOptions,
+          lanes: { perLane: config.delivery.perWebhookConcurrency, total: config.delivery.concurrency },
+        })
+      : new HttpSender(senderOptions);
     const executor = new DeliveryExecutor({ db, sender, secretBox: deps.secretBox, config, now: deps.now });
     const deliveries = new DeliveryService(deps, notifier, executor);
     const services: AppServices = {

@@ -89,6 +89,7 @@ export class DeliveryEngine {
         concurrency: d.concurrency,
         perWebhookConcurrency: d.perWebhookConcurrency,
         prefetch: PREFETCH,
+        launchAhead: deps.executor.launchAhead,
         pollIntervalMs: d.pollIntervalMs,
       },
     );

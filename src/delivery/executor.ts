@@ -63,6 +63,11 @@ export class DeliveryExecutor {
     this.parker = new DeliveryParker(deps.db, deps.now);
   }
 
+  /** See `RequestSender.launchAhead`. */
+  get launchAhead(): number {
+    return this.deps.sender.launchAhead;
+  }
+
   /** Loads the webhooks and events of claimed deliveries in three queries (not per delivery). */
   async load(claimed: DeliveryRow[]): Promise<Job[]> {
     if (claimed.length === 0) return [];
@@ -219,6 +224,7 @@ export class DeliveryExecutor {
       body,
       timeoutMs: webhook.timeout_ms,
       maxResponseBytes: cfg.responseBodyLimitBytes,
+      lane: webhook.id,
     });
     opts.onCallDone?.();
     const finishedAt = this.deps.now();

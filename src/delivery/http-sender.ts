@@ -24,6 +24,8 @@ export interface SendRequest {
   timeoutMs: number;
   connectTimeoutMs?: number;
   maxResponseBytes: number;
+  /** Calls of one lane (a webhook) share its cap on calls in progress, where the sender applies one. */
+  lane?: string;
 }
 
 export interface SendResult {
@@ -46,6 +48,11 @@ export interface SendResult {
 
 /** What the executor needs of a sender: `HttpSender` in this thread, or `ThreadedSender` running one in a thread. */
 export interface RequestSender {
+  /**
+   * Rounds of a webhook's call slots the worker may hand over at once. 1: the sender makes every call at once, so the
+   * worker's caps are the only ones. More: the sender applies the caps itself and holds the excess until a call ends.
+   */
+  readonly launchAhead: number;
   send(req: SendRequest): Promise<SendResult>;
   close(): Promise<void>;
 }
@@ -66,6 +73,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 4_000;
 const MAX_ERROR_LENGTH = 300;
 
 export class HttpSender implements RequestSender {
+  readonly launchAhead = 1;
   private readonly allowPrivate: boolean;
   private readonly userAgent: string;
   private readonly connections: number;

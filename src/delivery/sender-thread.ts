@@ -3,13 +3,21 @@
  * batches over the thread's port — one message per turn of each event loop, however many calls it carries.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { HttpSender, type HttpSenderOptions } from './http-sender.js';
-import type { FromSenderThread, ToSenderThread, SentItem } from './threaded-sender.js';
+import { HttpSender, type SendRequest } from './http-sender.js';
+import { LaneScheduler } from './lane-scheduler.js';
+import type { FromSenderThread, SentItem, ThreadedSenderOptions, ToSenderThread } from './threaded-sender.js';
 
 const port = parentPort;
 if (port === null) throw new Error('sender-thread.ts runs only as a worker thread');
 
-const sender = new HttpSender((workerData as { options: HttpSenderOptions }).options);
+const { options } = workerData as { options: ThreadedSenderOptions };
+const sender = new HttpSender(options);
+const lanes = new LaneScheduler<{ id: number; request: SendRequest }>(options.lanes, ({ id, request }, done) => {
+  void sender.send(request).then((result) => {
+    done();
+    finished({ id, result });
+  });
+});
 let done: SentItem[] = [];
 let flushing = false;
 
@@ -32,7 +40,11 @@ function finished(item: SentItem): void {
 
 port.on('message', (message: ToSenderThread) => {
   if (message.kind === 'send') {
-    for (const { id, request } of message.items) void sender.send(request).then((result) => finished({ id, result }));
+    for (const item of message.items) {
+      if (item.request.lane === undefined)
+        void sender.send(item.request).then((result) => finished({ ...item, result }));
+      else lanes.push(item.request.lane, item);
+    }
     return;
   }
   void sender.close().then(() => {

@@ -24,9 +24,19 @@ export type FromSenderThread = { kind: 'sent'; items: SentItem[] } | { kind: 'cl
 const CLOSE_WAIT_MS = 2_000;
 const YOUNG_GENERATION_MB = 8;
 
-export type ThreadedSenderOptions = Omit<HttpSenderOptions, 'resolver'>;
+export type ThreadedSenderOptions = Omit<HttpSenderOptions, 'resolver'> & {
+  /**
+   * Caps on calls in progress, per lane (a request's `lane`: its webhook) and in all. The worker loop hands this sender
+   * up to `LAUNCH_AHEAD` rounds of a webhook's calls; those over the caps wait on the thread and start as calls end.
+   */
+  lanes: { perLane: number; total: number };
+};
+
+/** Rounds of a lane's calls the worker may hand over at once: one in progress, one waiting on the thread. */
+const LAUNCH_AHEAD = 3;
 
 export class ThreadedSender implements RequestSender {
+  readonly launchAhead = LAUNCH_AHEAD;
   private worker: Worker | null = null;
   private readonly waiting = new Map<number, (result: SendResult) => void>();
   private outbox: Array<{ id: number; request: SendRequest }> = [];

@@ -4,7 +4,8 @@
  * without a database, and the claims are tested against real ones.
  *
  * Glossary:
- * - running: calls in progress (at most `concurrency` in all, `perWebhookConcurrency` per webhook);
+ * - running: calls handed to the sender (at most `concurrency` in all, `perWebhookConcurrency` per webhook, times
+ *   `launchAhead`: a sender that applies those caps itself takes more, and starts them as its calls end);
  * - held: running plus prefetched (claimed, leased, waiting here for a slot of their webhook). A webhook may hold up
  *   to `perWebhookConcurrency × prefetch`, so when a call finishes the next one starts without a database round trip.
  *
@@ -49,6 +50,8 @@ export interface LoopOptions {
   perWebhookConcurrency: number;
   /** How many rounds of a webhook's slots may wait here, claimed; 1 disables prefetch. */
   prefetch?: number;
+  /** Rounds of the caps on running calls handed to the sender at once (`RequestSender.launchAhead`); default 1. */
+  launchAhead?: number;
   pollIntervalMs: number;
 }
 
@@ -67,12 +70,18 @@ export class WorkerLoop<J extends LoopJob> {
   private readonly active = new Set<Promise<void>>();
   private unsubscribe: (() => void) | null = null;
   private readonly prefetch: number;
+  /** Caps on running calls: the options' times `launchAhead`. */
+  private readonly maxRunning: number;
+  private readonly maxRunningPer: number;
 
   constructor(
     private readonly ports: WorkerPorts<J>,
     private readonly opts: LoopOptions,
   ) {
     this.prefetch = Math.max(1, opts.prefetch ?? 1);
+    const ahead = Math.max(1, opts.launchAhead ?? 1);
+    this.maxRunning = opts.concurrency * ahead;
+    this.maxRunningPer = opts.perWebhookConcurrency * ahead;
   }
 
   start(): void {
@@ -182,9 +191,7 @@ export class WorkerLoop<J extends LoopJob> {
   }
 
   private canStart(webhookId: string): boolean {
-    return (
-      this.inFlight < this.opts.concurrency && (this.runningPer.get(webhookId) ?? 0) < this.opts.perWebhookConcurrency
-    );
+    return this.inFlight < this.maxRunning && (this.runningPer.get(webhookId) ?? 0) < this.maxRunningPer;
   }
 
   private accept(job: J): void {
@@ -255,7 +262,7 @@ export class WorkerLoop<J extends LoopJob> {
     if (!this.running) return;
     this.startFrom(preferred);
     for (const webhookId of this.waiting.keys()) {
-      if (this.inFlight >= this.opts.concurrency) return;
+      if (this.inFlight >= this.maxRunning) return;
       if (webhookId !== preferred) this.startFrom(webhookId);
     }
   }
@@ -274,7 +281,7 @@ export class WorkerLoop<J extends LoopJob> {
     const freeSlot = () => {
       if (slotFreed) return;
       slotFreed = true;
-      const wasFull = this.inFlight >= this.opts.concurrency;
+      const wasFull = this.inFlight >= this.maxRunning;
       this.inFlight--;
       bump(this.runningPer, job.webhookId, -1);
       this.startWaiting(job.webhookId);

@@ -8,7 +8,12 @@ import {
   type Resolver,
   SSRF_BLOCKED_CODE,
 } from '../../src/delivery/guarded-lookup.js';
-import { HttpSender, type RequestSender, type SendRequest } from '../../src/delivery/http-sender.js';
+import {
+  HttpSender,
+  type HttpSenderOptions,
+  type RequestSender,
+  type SendRequest,
+} from '../../src/delivery/http-sender.js';
 import { ThreadedSender } from '../../src/delivery/threaded-sender.js';
 import { checkTargetUrl, isForbiddenAddress } from '../../src/domain/url-policy.js';
 
@@ -19,6 +24,9 @@ let base: string;
 let connections = 0;
 let lastHeaders: Record<string, string | string[] | undefined> = {};
 let lastBody = '';
+/** Calls to /slow in progress, and the most seen at once. */
+let slowNow = 0;
+let slowPeak = 0;
 
 function listen(s: Server): Promise<number> {
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
@@ -58,6 +66,15 @@ beforeAll(async () => {
           res.writeHead(200, { 'Content-Type': 'application/json' });
           res.end(lastBody);
           return;
+        case '/slow':
+          slowNow++;
+          slowPeak = Math.max(slowPeak, slowNow);
+          setTimeout(() => {
+            slowNow--;
+            res.writeHead(200);
+            res.end();
+          }, 60);
+          return;
         case '/hang':
           return; // never answer
         case '/stall-body':
@@ -91,11 +108,11 @@ function request(path: string, overrides: Partial<SendRequest> = {}): SendReques
   };
 }
 
-type SenderOptions = ConstructorParameters<typeof ThreadedSender>[0];
+const LANES = { perLane: 10, total: 200 };
 /** The same behaviour is required of the sender in this thread and of the one running it on its own thread. */
-const SENDERS: Array<[string, (opts: SenderOptions) => RequestSender]> = [
+const SENDERS: Array<[string, (opts: HttpSenderOptions) => RequestSender]> = [
   ['HttpSender', (opts) => new HttpSender(opts)],
-  ['ThreadedSender', (opts) => new ThreadedSender(opts)],
+  ['ThreadedSender', (opts) => new ThreadedSender({ ...opts, lanes: LANES })],
 ];
 
 describe.each(SENDERS)('%s (allowPrivate: true, local receivers)', (_name, create) => {
@@ -249,6 +266,7 @@ describe('ThreadedSender', () => {
       allowPrivate: true,
       userAgent: 'Hookline-Test/1.0',
       maxConnectionsPerOrigin: 3,
+      lanes: LANES,
     });
     try {
       await sender.send(request('/ok'));
@@ -263,8 +281,31 @@ describe('ThreadedSender', () => {
     }
   });
 
+  it('holds calls over their lane cap on the thread and starts them as calls of the lane end', async () => {
+    const sender = new ThreadedSender({
+      allowPrivate: true,
+      userAgent: 'Hookline-Test/1.0',
+      lanes: { perLane: 2, total: 200 },
+    });
+    try {
+      slowPeak = 0;
+      const results = await Promise.all(Array.from({ length: 6 }, () => sender.send(request('/slow', { lane: 'a' }))));
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      expect(slowPeak).toBe(2);
+      // Another lane is not held up by a full one.
+      slowPeak = 0;
+      await Promise.all([
+        ...Array.from({ length: 3 }, () => sender.send(request('/slow', { lane: 'a' }))),
+        ...Array.from({ length: 2 }, () => sender.send(request('/slow', { lane: 'b' }))),
+      ]);
+      expect(slowPeak).toBe(4);
+    } finally {
+      await sender.close();
+    }
+  });
+
   it('ends a call in flight as a connection error when it closes, and refuses calls after', async () => {
-    const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0' });
+    const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', lanes: LANES });
     const hanging = sender.send(request('/hang', { timeoutMs: 60_000 }));
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = Date.now();

@@ -9,7 +9,10 @@ interface FakeJob extends LoopJob {
 }
 
 /** A fake queue honouring the claim contract: at most `limit`, and per webhook no more than its free slots. */
-function harness(jobs: FakeJob[], opts: { concurrency: number; perWebhook: number }) {
+function harness(
+  jobs: FakeJob[],
+  opts: { concurrency: number; perWebhook: number; launchAhead?: number; prefetch?: number },
+) {
   const queue = [...jobs];
   const running = new Map<number, () => void>();
   const claims: Array<{ limit: number; inFlight: Map<string, number> }> = [];
@@ -68,6 +71,8 @@ function harness(jobs: FakeJob[], opts: { concurrency: number; perWebhook: numbe
     concurrency: opts.concurrency,
     perWebhookConcurrency: opts.perWebhook,
     pollIntervalMs: 20,
+    ...(opts.launchAhead !== undefined ? { launchAhead: opts.launchAhead } : {}),
+    ...(opts.prefetch !== undefined ? { prefetch: opts.prefetch } : {}),
   });
   return {
     loop,
@@ -247,6 +252,28 @@ describe('WorkerLoop', () => {
     expect(h.queue.filter((j) => j.webhookId === 'fast')).toHaveLength(0);
     expect(h.stats().perWebhookMax.get('slow')).toBe(2);
     for (const done of [...h.running.values()]) done();
+    const stopping = h.loop.stop();
+    for (const done of [...h.running.values()]) done();
+    await stopping;
+  });
+
+  it('hands a sender that applies the caps itself launchAhead rounds of them, and no more', async () => {
+    const h = harness(
+      [
+        ...Array.from({ length: 20 }, (_, i) => ({ id: i, webhookId: 'a' })),
+        ...Array.from({ length: 20 }, (_, i) => ({ id: 100 + i, webhookId: `w${i}` })),
+      ],
+      { concurrency: 5, perWebhook: 2, launchAhead: 3, prefetch: 4 },
+    );
+    h.loop.start();
+    await tick();
+    // 2 × 3 of webhook a, and the global 5 × 3 in all.
+    expect([...h.running.keys()].filter((id) => id < 100)).toHaveLength(6);
+    expect(h.running.size).toBe(15);
+    for (const done of [...h.running.values()]) done();
+    await tick();
+    expect(h.stats().perWebhookMax.get('a')).toBe(6);
+    expect(h.stats().maxInFlight).toBe(15);
     const stopping = h.loop.stop();
     for (const done of [...h.running.values()]) done();
     await stopping;

@@ -79,9 +79,20 @@ export class ThreadedSender implements RequestSender {
     const items = this.outbox;
     this.outbox = [];
     if (items.length === 0) return;
-    const worker = this.worker ?? this.start();
-    worker.ref();
-    worker.postMessage({ kind: 'send', items } satisfies ToSenderThread);
+    try {
+      const worker = this.worker ?? this.start();
+      worker.ref();
+      worker.postMessage({ kind: 'send', items } satisfies ToSenderThread);
+    } catch (err) {
+      // The thread could not be started, or a request could not be copied to it: those calls fail like a connection
+      // (and are retried); the process carries on.
+      const why = `sender thread unavailable: ${err instanceof Error ? err.message : String(err)}`;
+      for (const { id } of items) {
+        const resolve = this.waiting.get(id);
+        this.waiting.delete(id);
+        resolve?.(failure(why));
+      }
+    }
   }
 
   private start(): Worker {

@@ -304,6 +304,19 @@ describe('ThreadedSender', () => {
     }
   });
 
+  it('fails a call it cannot hand to its thread as a connection error, and goes on with the next', async () => {
+    const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', lanes: LANES });
+    try {
+      const uncopyable = { 'x-value': (() => 'not data') as unknown as string };
+      const failed = await sender.send(request('/ok', { headers: uncopyable }));
+      expect(failed).toMatchObject({ outcome: 'connection_error', status: null });
+      expect(failed.error).toContain('sender thread unavailable');
+      expect(await sender.send(request('/ok'))).toMatchObject({ outcome: 'response', status: 200 });
+    } finally {
+      await sender.close();
+    }
+  });
+
   it('ends a call in flight as a connection error when it closes, and refuses calls after', async () => {
     const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', lanes: LANES });
     const hanging = sender.send(request('/hang', { timeoutMs: 60_000 }));

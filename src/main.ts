@@ -38,34 +38,9 @@ async function serve(roleArg: string | undefined) {
     );
   }
 
-  const closers: Array<() => Promise<void>> = [];
-  if (config.role === 'api' || config.role === 'all') {
-    const app = await buildApp({ config, db: core.db, services: core.services, logger });
-    await app.listen({ port: config.port, host: config.host });
-    const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.server.address() as { port: number }).port}`;
-    process.stdout.write(
-      `  Hookline ${HOOKLINE_VERSION} is running\n    API      ${base}/v1\n    Docs     ${base}/docs\n    Health   ${base}/healthz\n    Database ${core.db.describe}\n\n`,
-    );
-    closers.push(() => app.close());
-  }
-  if (config.role === 'worker' || config.role === 'all') {
-    const engine = new DeliveryEngine({
-      db: core.db,
-      config,
-      executor: core.executor,
-      notifier: core.notifier,
-      logger,
-    });
-    await engine.start();
-    // One process serving both: publishes hand their deliveries straight to this worker when it has room.
-    if (config.role === 'all') core.services.publish.setLocalDispatch(engine.dispatch);
-    if (config.role === 'worker')
-      process.stdout.write(`  Hookline ${HOOKLINE_VERSION} worker is running (database ${core.db.describe})\n`);
-    // Stop claiming and let calls in flight be recorded before the database closes.
-    closers.unshift(() => engine.stop());
-  }
-  closers.push(() => core.close());
-
+  // Signals are handled from here on: a stop that arrives while the parts below are still starting closes those
+  // already started, instead of killing the process mid-start.
+  const closers: Array<() => Promise<void>> = [() => core.close()];
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -76,6 +51,32 @@ async function serve(roleArg: string | undefined) {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  if (config.role === 'api' || config.role === 'all') {
+    const app = await buildApp({ config, db: core.db, services: core.services, logger });
+    await app.listen({ port: config.port, host: config.host });
+    const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.server.address() as { port: number }).port}`;
+    process.stdout.write(
+      `  Hookline ${HOOKLINE_VERSION} is running\n    API      ${base}/v1\n    Docs     ${base}/docs\n    Health   ${base}/healthz\n    Database ${core.db.describe}\n\n`,
+    );
+    closers.unshift(() => app.close());
+  }
+  if (config.role === 'worker' || config.role === 'all') {
+    const engine = new DeliveryEngine({
+      db: core.db,
+      config,
+      executor: core.executor,
+      notifier: core.notifier,
+      logger,
+    });
+    // Stop claiming and let calls in flight be recorded before the database closes.
+    closers.unshift(() => engine.stop());
+    await engine.start();
+    // One process serving both: publishes hand their deliveries straight to this worker when it has room.
+    if (config.role === 'all') core.services.publish.setLocalDispatch(engine.dispatch);
+    if (config.role === 'worker')
+      process.stdout.write(`  Hookline ${HOOKLINE_VERSION} worker is running (database ${core.db.describe})\n`);
+  }
 }
 
 async function migrate() {

@@ -122,8 +122,11 @@ export class DeliveryEngine {
 
   async start(): Promise<void> {
     await this.deps.notifier.listen((err) => this.deps.logger.error({ err }, 'LISTEN connection error'));
+    await this.executor.warmUp();
     const leaseMs = this.deps.config.delivery.leaseSeconds * 1000;
     await this.reclaim();
+    // Stopped while starting (a signal during start-up): nothing more to start.
+    if (this.stopped) return;
     this.loop.start();
     this.timers.push(setInterval(() => void this.reclaim(), Math.max(1000, Math.floor(leaseMs / 4))));
     this.timers.push(setInterval(() => void this.renew(), Math.max(1000, Math.floor(leaseMs / 3))));

@@ -8,7 +8,8 @@
 import type { Selectable } from 'kysely';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
-import type { EventsTable, WebhooksTable } from '../db/schema.js';
+import { CALL_COLUMNS, type WebhookCallRow } from '../db/repos/webhooks-repo.js';
+import type { EventsTable } from '../db/schema.js';
 import { beginProbe, type Circuit, circuitAllowsCall, type CircuitPolicy } from '../domain/circuit-breaker.js';
 import { newId } from '../domain/ids.js';
 import { classifyOutcome } from '../domain/outcome.js';
@@ -20,8 +21,10 @@ import { AttemptRecorder, type AttemptRow, type CallRecord, type HealthPolicy } 
 import { buildBatchBody, buildBody, buildHeaders, redactHeaders } from './build-request.js';
 import type { RequestSender, SendResult } from './http-sender.js';
 
-export type WebhookRow = Selectable<WebhooksTable>;
-export type EventRow = Selectable<EventsTable>;
+export type WebhookRow = WebhookCallRow;
+/** What a call needs of an event (its references and bookkeeping stay in the database). */
+const CALL_EVENT_COLUMNS = ['id', 'type', 'occurred_at', 'payload', 'included', 'correlation_id'] as const;
+export type EventRow = Pick<Selectable<EventsTable>, (typeof CALL_EVENT_COLUMNS)[number]>;
 
 export type SkipReason = 'webhook_missing' | 'disabled' | 'circuit_open';
 export type ExecuteResult = { kind: 'attempt'; attempt: AttemptRow } | { kind: 'skipped'; reason: SkipReason };
@@ -63,6 +66,11 @@ export class DeliveryExecutor {
     this.parker = new DeliveryParker(deps.db, deps.now);
   }
 
+  /** The sender gets ready to send (a worker starting). */
+  warmUp(): Promise<void> {
+    return this.deps.sender.warmUp();
+  }
+
   /** See `RequestSender.launchAhead`. */
   get launchAhead(): number {
     return this.deps.sender.launchAhead;
@@ -88,8 +96,8 @@ export class DeliveryExecutor {
     const webhookIds = [...new Set(claimed.map((d) => d.webhook_id))];
     const eventIds = [...new Set([...claimed.map((d) => d.event_id), ...members.map((m) => m.event_id)])];
     const [webhooks, events] = await Promise.all([
-      k.selectFrom('webhooks').selectAll().where('id', 'in', webhookIds).execute(),
-      k.selectFrom('events').selectAll().where('id', 'in', eventIds).execute(),
+      k.selectFrom('webhooks').select(CALL_COLUMNS).where('id', 'in', webhookIds).execute(),
+      k.selectFrom('events').select(CALL_EVENT_COLUMNS).where('id', 'in', eventIds).execute(),
     ]);
     const wById = new Map(webhooks.map((w) => [w.id, w]));
     const eById = new Map(events.map((e) => [e.id, e]));

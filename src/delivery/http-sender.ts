@@ -53,6 +53,8 @@ export interface RequestSender {
    * worker's caps are the only ones. More: the sender applies the caps itself and holds the excess until a call ends.
    */
   readonly launchAhead: number;
+  /** Gets ready to send at once (a worker calls it as it starts). */
+  warmUp(): Promise<void>;
   send(req: SendRequest): Promise<SendResult>;
   close(): Promise<void>;
 }
@@ -74,6 +76,8 @@ const MAX_ERROR_LENGTH = 300;
 
 export class HttpSender implements RequestSender {
   readonly launchAhead = 1;
+
+  async warmUp(): Promise<void> {}
   private readonly allowPrivate: boolean;
   private readonly userAgent: string;
   private readonly connections: number;

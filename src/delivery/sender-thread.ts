@@ -52,3 +52,5 @@ port.on('message', (message: ToSenderThread) => {
     post({ kind: 'closed' });
   });
 });
+
+post({ kind: 'ready' });

@@ -19,9 +19,11 @@ export interface SentItem {
   result: SendResult;
 }
 export type ToSenderThread = { kind: 'send'; items: Array<{ id: number; request: SendRequest }> } | { kind: 'close' };
-export type FromSenderThread = { kind: 'sent'; items: SentItem[] } | { kind: 'closed' };
+export type FromSenderThread = { kind: 'sent'; items: SentItem[] } | { kind: 'ready' } | { kind: 'closed' };
 
 const CLOSE_WAIT_MS = 2_000;
+/** How long `warmUp` waits for the thread; past it, calls still start it on demand. */
+const READY_WAIT_MS = 10_000;
 const YOUNG_GENERATION_MB = 8;
 
 export type ThreadedSenderOptions = Omit<HttpSenderOptions, 'resolver'> & {
@@ -59,6 +61,31 @@ export class ThreadedSender implements RequestSender {
     });
   }
 
+  /**
+   * Starts the thread now and resolves when it can take calls, so that a worker's first deliveries do not wait for it
+   * (bundling and starting it takes 100-200 ms). Never rejects: a thread that fails to start is retried on demand.
+   */
+  warmUp(): Promise<void> {
+    if (this.closed || this.worker !== null) return Promise.resolve();
+    let worker: Worker;
+    try {
+      worker = this.spawn();
+    } catch {
+      return Promise.resolve();
+    }
+    // Held (ref'd) while it starts: a worker process with nothing else running yet must not exit meanwhile.
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.waiting.size === 0) worker.unref();
+        resolve();
+      };
+      const timer = setTimeout(done, READY_WAIT_MS);
+      worker.on('message', (m: FromSenderThread) => m.kind === 'ready' && done());
+      worker.once('exit', done);
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
@@ -80,7 +107,7 @@ export class ThreadedSender implements RequestSender {
     this.outbox = [];
     if (items.length === 0) return;
     try {
-      const worker = this.worker ?? this.start();
+      const worker = this.worker ?? this.spawn();
       worker.ref();
       worker.postMessage({ kind: 'send', items } satisfies ToSenderThread);
     } catch (err) {
@@ -95,7 +122,7 @@ export class ThreadedSender implements RequestSender {
     }
   }
 
-  private start(): Worker {
+  private spawn(): Worker {
     const fromSource = import.meta.url.endsWith('.ts');
     const worker = new Worker(fromSource ? threadSourceBundle() : new URL('./sender-thread.js', import.meta.url), {
       eval: fromSource,

@@ -353,7 +353,7 @@ export class PublishService {
       }
       out.push({ result, replayed: false });
     }
-    await ctx.handOff.attachWebhooks((ids) => repos.webhooks.getRows(scope.tenantId, ids));
+    await ctx.handOff.attachWebhooks((ids) => repos.webhooks.getCallRows(scope.tenantId, ids));
     await repos.events.insertMany(events, references);
     await assembler.flush();
     await repos.events.putIdempotencyKeys(keys);

@@ -159,7 +159,10 @@ for (const dialect of DIALECTS) {
       await webhook({ url: fifo.url, eventTypes: ['fifo.*'], ordering: 'fifo', retrySchedule: [0, 1] });
       await webhook({ url: free.url, eventTypes: ['fifo.*'] });
       for (let n = 0; n < 5; n++) await publish('fifo.test', n);
+      // The other webhook is not held back; the FIFO one gets 0, then 1 (which fails), and nothing more until the
+      // retry of 1 (due a second later).
       await free.waitFor(5, 800);
+      await fifo.waitFor(2, 800);
       const ns = (r: Receiver) => r.received.map((q) => (JSON.parse(q.body) as { data: { n: number } }).data.n);
       expect(ns(fifo)).toEqual([0, 1]);
       await fifo.waitFor(6);

@@ -304,6 +304,16 @@ describe('ThreadedSender', () => {
     }
   });
 
+  it('starts its thread ahead of the first call when warmed up, and not after it is closed', async () => {
+    const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', lanes: LANES });
+    await sender.warmUp();
+    await sender.warmUp();
+    expect(await sender.send(request('/ok'))).toMatchObject({ outcome: 'response', status: 200 });
+    await sender.close();
+    await sender.warmUp();
+    expect(await sender.send(request('/ok'))).toMatchObject({ outcome: 'connection_error', error: 'sender is closed' });
+  });
+
   it('fails a call it cannot hand to its thread as a connection error, and goes on with the next', async () => {
     const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', lanes: LANES });
     try {

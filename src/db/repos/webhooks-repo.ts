@@ -8,6 +8,29 @@ export type WebhookRow = Selectable<WebhooksTable>;
 export type WebhookWithAccount = WebhookRow & { account_name: string | null };
 export type WebhookVersionRow = Selectable<WebhookVersionsTable>;
 
+/**
+ * What making a call needs of a webhook. Not `*`: a webhook row also carries its last calls (response bodies of up to
+ * 4 KB each), audit, metadata and statistics, and every claim loads a row per webhook it took.
+ */
+export const CALL_COLUMNS = [
+  'id',
+  'tenant_id',
+  'name',
+  'url',
+  'status',
+  'circuit_state',
+  'circuit_failure_count',
+  'circuit_opened_at',
+  'headers',
+  'include_resources',
+  'secret_enc',
+  'previous_secret_enc',
+  'previous_secret_expires_at',
+  'retry_schedule',
+  'timeout_ms',
+] as const;
+export type WebhookCallRow = Pick<WebhookRow, (typeof CALL_COLUMNS)[number]>;
+
 export interface WebhookListFilter {
   status?: string;
   kind?: string;
@@ -140,14 +163,14 @@ export class WebhooksRepo {
       .execute();
   }
 
-  /** Whole rows by id, within one tenant (a delivery handed straight to a worker carries its webhook). */
-  async getRows(tenantId: string, ids: string[]): Promise<WebhookRow[]> {
-    const out: WebhookRow[] = [];
+  /** What calls need of these webhooks, within one tenant (a delivery handed straight to a worker carries it). */
+  async getCallRows(tenantId: string, ids: string[]): Promise<WebhookCallRow[]> {
+    const out: WebhookCallRow[] = [];
     for (let i = 0; i < ids.length; i += 500) {
       out.push(
         ...(await this.db
           .selectFrom('webhooks')
-          .selectAll()
+          .select(CALL_COLUMNS)
           .where('tenant_id', '=', tenantId)
           .where('id', 'in', ids.slice(i, i + 500))
           .execute()),

@@ -17,7 +17,7 @@ import { TenancyService } from './services/tenancy.js';
 import { WebhookService } from './services/webhooks.js';
 import type { AppServices } from './http/types.js';
 import { DeliveryExecutor } from './delivery/executor.js';
-import { HttpSender, type RequestSender } from './delivery/http-sender.js';
+import type { RequestSender } from './delivery/http-sender.js';
 import { ThreadedSender } from './delivery/threaded-sender.js';
 import { Notifier } from './queue/notifier.js';
 import { BatchService } from './services/batches.js';
@@ -86,7 +86,8 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
           ...senderOptions,
           lanes: { perLane: config.delivery.perWebhookConcurrency, total: config.delivery.concurrency },
         })
-      : new HttpSender(senderOptions);
+      : // Loaded only here: with the sender thread, undici lives on that thread alone.
+        new (await import('./delivery/http-sender.js')).HttpSender(senderOptions);
     const executor = new DeliveryExecutor({ db, sender, secretBox: deps.secretBox, config, now: deps.now });
     const deliveries = new DeliveryService(deps, notifier, executor);
     const services: AppServices = {

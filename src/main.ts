@@ -9,7 +9,6 @@ import { ConfigError, describeConfig, loadConfig, type Role } from './config/con
 import { createCore } from './bootstrap.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import { buildApp } from './http/app.js';
 import { DeliveryEngine } from './delivery/engine.js';
 import { HOOKLINE_VERSION } from './version.js';
 
@@ -53,6 +52,8 @@ async function serve(roleArg: string | undefined) {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   if (config.role === 'api' || config.role === 'all') {
+    // Loaded only where the API runs: a worker process does without Fastify, its plugins and the route schemas.
+    const { buildApp } = await import('./http/app.js');
     const app = await buildApp({ config, db: core.db, services: core.services, logger });
     await app.listen({ port: config.port, host: config.host });
     const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.server.address() as { port: number }).port}`;

@@ -1,16 +1,18 @@
 /**
- * Caps on calls in progress, applied where the calls are made (the sender thread): at most `perLane` per lane (a
- * webhook) and `total` in all. Calls over a cap wait in their lane's queue, in order; when a call ends, its own lane
- * goes first, then the other waiting lanes in the order they started waiting.
+ * Caps on calls in progress: at most `perLane` per lane (a webhook) and `total` in all. Calls over a cap wait in their
+ * lane's queue, in order; when a call ends, its own lane goes first, then the other waiting lanes in the order they
+ * started waiting — stopping as soon as the total is reached, so a wide fan-out (thousands of lanes waiting with a call
+ * each) costs a step per start, not a pass over every waiting lane.
  *
- * Why here as well as in the worker loop: the loop hands the sender a second round of a webhook's calls, which wait
- * here and start the moment a call ends — without the round trip through the main thread, whose event loop may be
- * busy with a database write when the call ends.
+ * Used twice: by the worker loop (`WorkerLoop`) for what it hands the sender, and on the sender thread, which applies
+ * the real caps there so that a second round of a webhook's calls starts the moment a call ends — without the round
+ * trip through the main thread, whose event loop may be busy with a database write when the call ends.
  */
 export class LaneScheduler<T> {
   private running = 0;
   private readonly runningPer = new Map<string, number>();
   private readonly waiting = new Map<string, T[]>();
+  private paused = false;
 
   constructor(
     private readonly caps: { perLane: number; total: number },
@@ -26,6 +28,18 @@ export class LaneScheduler<T> {
     let n = 0;
     for (const queue of this.waiting.values()) n += queue.length;
     return n;
+  }
+
+  /** Calls that end no longer start waiting ones (a worker stopping hands those back instead). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Removes and returns every waiting item. */
+  takeWaiting(): T[] {
+    const items = [...this.waiting.values()].flat();
+    this.waiting.clear();
+    return items;
   }
 
   push(lane: string, item: T): void {
@@ -58,6 +72,7 @@ export class LaneScheduler<T> {
   }
 
   private startWaiting(preferred: string): void {
+    if (this.paused) return;
     this.startFrom(preferred);
     for (const lane of this.waiting.keys()) {
       if (this.running >= this.caps.total) return;

@@ -12,6 +12,8 @@
  * One slow endpoint cannot delay the others: the claim takes no more of a webhook's deliveries than it may still
  * hold, so a slow webhook's backlog stays in the database while other webhooks' work is claimed and run.
  */
+import { LaneScheduler } from './lane-scheduler.js';
+
 /** A claim this large may have been cut short by its window: claim again without waiting. */
 const RECLAIM_AT_ONCE = 200;
 /** How soon the loop looks again at due work it could not claim. */
@@ -57,11 +59,10 @@ export interface LoopOptions {
 
 export class WorkerLoop<J extends LoopJob> {
   private running = false;
-  private inFlight = 0;
   private heldCount = 0;
-  private readonly runningPer = new Map<string, number>();
   private readonly heldPer = new Map<string, number>();
-  private readonly waiting = new Map<string, J[]>();
+  /** Running jobs and those waiting for a slot of their webhook (or of the worker). */
+  private readonly calls: LaneScheduler<J>;
   /** Webhooks whose hold here filled up (claims left the rest of their due work queued), until they hold none. */
   private readonly backlogged = new Set<string>();
   private wakeUp: (() => void) | null = null;
@@ -70,9 +71,8 @@ export class WorkerLoop<J extends LoopJob> {
   private readonly active = new Set<Promise<void>>();
   private unsubscribe: (() => void) | null = null;
   private readonly prefetch: number;
-  /** Caps on running calls: the options' times `launchAhead`. */
+  /** The cap on running calls in all: the options' times `launchAhead`. */
   private readonly maxRunning: number;
-  private readonly maxRunningPer: number;
 
   constructor(
     private readonly ports: WorkerPorts<J>,
@@ -81,7 +81,10 @@ export class WorkerLoop<J extends LoopJob> {
     this.prefetch = Math.max(1, opts.prefetch ?? 1);
     const ahead = Math.max(1, opts.launchAhead ?? 1);
     this.maxRunning = opts.concurrency * ahead;
-    this.maxRunningPer = opts.perWebhookConcurrency * ahead;
+    this.calls = new LaneScheduler<J>(
+      { perLane: opts.perWebhookConcurrency * ahead, total: this.maxRunning },
+      (job, done) => this.launch(job, done),
+    );
   }
 
   start(): void {
@@ -98,11 +101,12 @@ export class WorkerLoop<J extends LoopJob> {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    // Prefetched jobs are handed back, not started.
+    this.calls.pause();
     this.unsubscribe?.();
     this.wake();
     await this.loopDone;
-    const unstarted = [...this.waiting.values()].flat();
-    this.waiting.clear();
+    const unstarted = this.calls.takeWaiting();
     for (const job of unstarted) {
       this.heldCount--;
       this.releaseOne(job.webhookId);
@@ -119,7 +123,7 @@ export class WorkerLoop<J extends LoopJob> {
   }
 
   get inFlightCount(): number {
-    return this.inFlight;
+    return this.calls.inProgress;
   }
 
   private wake(): void {
@@ -190,14 +194,10 @@ export class WorkerLoop<J extends LoopJob> {
     });
   }
 
-  private canStart(webhookId: string): boolean {
-    return this.inFlight < this.maxRunning && (this.runningPer.get(webhookId) ?? 0) < this.maxRunningPer;
-  }
-
   private accept(job: J): void {
     this.heldCount++;
     this.holdOne(job.webhookId);
-    this.startOrWait(job);
+    this.calls.push(job.webhookId, job);
   }
 
   private holdOne(webhookId: string): void {
@@ -210,16 +210,6 @@ export class WorkerLoop<J extends LoopJob> {
   private releaseOne(webhookId: string): void {
     bump(this.heldPer, webhookId, -1);
     if (!this.heldPer.has(webhookId)) this.backlogged.delete(webhookId);
-  }
-
-  private startOrWait(job: J): void {
-    if (this.canStart(job.webhookId)) {
-      this.launch(job);
-      return;
-    }
-    const queue = this.waiting.get(job.webhookId);
-    if (queue === undefined) this.waiting.set(job.webhookId, [job]);
-    else queue.push(job);
   }
 
   /**
@@ -245,46 +235,21 @@ export class WorkerLoop<J extends LoopJob> {
   /** Takes a reserved job whose delivery row is committed. Stopping meanwhile: it is handed back to the queue. */
   acceptReserved(job: J): void {
     if (this.running) {
-      this.startOrWait(job);
+      this.calls.push(job.webhookId, job);
       return;
     }
     this.unreserve(job.webhookId);
     this.ports.release([job]).catch((err: unknown) => this.ports.onError(err));
   }
 
-  /**
-   * Starts prefetched jobs that now have a slot: the finishing webhook's first, then others in the order they started
-   * waiting. Stops as soon as the worker is full — usually after one, as one call ended — so a wide fan-out (thousands
-   * of webhooks waiting with a job each) costs a step per start, not a pass over every waiting webhook.
-   */
-  private startWaiting(preferred: string): void {
-    // Stopping: prefetched jobs are handed back, not started.
-    if (!this.running) return;
-    this.startFrom(preferred);
-    for (const webhookId of this.waiting.keys()) {
-      if (this.inFlight >= this.maxRunning) return;
-      if (webhookId !== preferred) this.startFrom(webhookId);
-    }
-  }
-
-  private startFrom(webhookId: string): void {
-    const queue = this.waiting.get(webhookId);
-    if (queue === undefined) return;
-    while (queue.length > 0 && this.canStart(webhookId)) this.launch(queue.shift() as J);
-    if (queue.length === 0) this.waiting.delete(webhookId);
-  }
-
-  private launch(job: J): void {
-    this.inFlight++;
-    bump(this.runningPer, job.webhookId, 1);
+  /** Runs a job the scheduler started; `done` frees its slot and starts the next waiting job. */
+  private launch(job: J, done: () => void): void {
     let slotFreed = false;
     const freeSlot = () => {
       if (slotFreed) return;
       slotFreed = true;
-      const wasFull = this.inFlight >= this.maxRunning;
-      this.inFlight--;
-      bump(this.runningPer, job.webhookId, -1);
-      this.startWaiting(job.webhookId);
+      const wasFull = this.calls.inProgress >= this.maxRunning;
+      done();
       if (wasFull) this.wake();
     };
     const p = this.ports

@@ -57,4 +57,14 @@ describe('LaneScheduler', () => {
     expect(h.started()).toEqual(['a1', 'b1']);
     expect(h.lanes.queued).toBe(1);
   });
+
+  it('once paused, starts no waiting item when a call ends, and hands the waiting ones over', () => {
+    const h = harness({ perLane: 1, total: 10 });
+    for (const item of ['a1', 'a2', 'a3']) h.lanes.push('a', item);
+    h.lanes.pause();
+    h.end('a1');
+    expect(h.started()).toEqual(['a1']);
+    expect(h.lanes.takeWaiting()).toEqual(['a2', 'a3']);
+    expect(h.lanes.queued).toBe(0);
+  });
 });

@@ -29,6 +29,17 @@ export interface Db {
   close(): Promise<void>;
   /** PostgreSQL only: a pool for LISTEN connections and raw queries; null on SQLite. */
   pgPool: pg.Pool | null;
+  /**
+   * SQLite only (null on PostgreSQL): runs a statement synchronously on the connection Kysely uses, through the same
+   * prepared-statement cache. Only for statements inside a Kysely transaction, which holds that single connection
+   * (`raw-sql.ts` checks): outside one, a statement could land in another caller's open transaction.
+   */
+  direct: DirectSql | null;
+}
+
+/** Synchronous statements on an in-process database: no round trip, so a statement per row costs little. */
+export interface DirectSql {
+  run(sql: string, params: readonly unknown[]): { rows: unknown[]; changes: number };
 }
 
 // int8 (bigint) columns hold epoch milliseconds and counters, all far below 2^53: read them as numbers.
@@ -55,6 +66,7 @@ export function openDatabase(target: DatabaseTarget): Db {
       capabilities: { skipLocked: true, listenNotify: true, substringPositionFn: 'strpos' },
       describe: target.url.replace(/\/\/([^:@/]+):([^@/]*)@/, '//$1:****@'),
       pgPool: pool,
+      direct: null,
       async ping() {
         await sql`select 1`.execute(kysely);
       },
@@ -75,13 +87,21 @@ export function openDatabase(target: DatabaseTarget): Db {
   // Checkpoints run in a thread of their own (checkpointer.ts); this connection checkpoints only if that falls behind.
   const checkpointer = target.file === ':memory:' ? null : new Checkpointer(target.file);
   if (checkpointer !== null) sqlite.pragma('wal_autocheckpoint = 20000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const cached = withStatementCache(sqlite);
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
   return {
     kysely,
     dialect: 'sqlite',
     capabilities: { skipLocked: false, listenNotify: false, substringPositionFn: 'instr' },
     describe: `sqlite:${target.file}`,
     pgPool: null,
+    direct: {
+      run(text, params) {
+        const stmt = cached.prepare(text);
+        if (stmt.reader) return { rows: stmt.all(params), changes: 0 };
+        return { rows: [], changes: stmt.run(params).changes };
+      },
+    },
     async ping() {
       await sql`select 1`.execute(kysely);
     },

@@ -10,7 +10,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { toJson } from '../db/json.js';
-import { insertRows, RawStatement } from '../db/raw-sql.js';
+import { directIn, insertRows, RawStatement } from '../db/raw-sql.js';
 import type { AttemptsTable, Database } from '../db/schema.js';
 import { type Circuit, type CircuitPolicy, recordFailure, recordSuccess } from '../domain/circuit-breaker.js';
 import { newId } from '../domain/ids.js';
@@ -56,7 +56,7 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
   await db.kysely.transaction().execute(async (trx) => {
     await insertRows(
       trx,
-      db.dialect,
+      db,
       'attempts',
       ATTEMPT_COLUMNS,
       results.map((r) => r.attempt),
@@ -126,6 +126,28 @@ const ATTEMPT_COLUMNS: Record<keyof AttemptRow, true> = {
   error: true,
 };
 async function updateDeliveries(trx: Kysely<Database>, db: Db, owner: string | null, rs: AttemptResult[]) {
+  const direct = directIn(trx, db);
+  if (direct !== null) {
+    // In-process: a statement per delivery, one text for all (see raw-sql.ts).
+    const text =
+      'UPDATE deliveries SET status = ?, next_attempt_at = ?, last_attempt_id = ?, last_attempt_at = ?, ' +
+      "last_attempt_status = ?, updated_at = ?, attempts = attempts + 1, next_trigger = 'retry', lease_owner = NULL, " +
+      `lease_expires_at = NULL WHERE id = ?${owner === null ? '' : ' AND lease_owner = ?'}`;
+    for (const r of rs) {
+      const params: unknown[] = [
+        r.next.status,
+        r.next.nextAttemptAt,
+        r.attempt.id,
+        r.attempt.requested_at,
+        r.attempt.response_status,
+        r.finishedAt,
+        r.attempt.delivery_id,
+      ];
+      if (owner !== null) params.push(owner);
+      direct.run(text, params);
+    }
+    return;
+  }
   const q = new RawStatement(db.dialect);
   // One CASE per changing column, choosing each row's value by id; CAST keeps PostgreSQL's parameter typing happy and
   // is a no-op on SQLite.
@@ -249,7 +271,7 @@ async function updateWebhookHealth(
     q.text(', audit = ').param(toJson(audit));
   }
   q.text(' WHERE id = ').param(w.id).text(' AND tenant_id = ').param(w.tenant_id);
-  await q.run(trx);
+  await q.run(trx, directIn(trx, db));
   if (disabling && disable !== null) {
     await trx
       .insertInto('webhook_versions')

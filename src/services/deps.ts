@@ -34,8 +34,8 @@ export function createRepos(kysely: Kysely<Database>, db: Db): Repos {
     accounts: new AccountsRepo(kysely),
     eventTypes: new EventTypesRepo(kysely),
     webhooks: new WebhooksRepo(kysely, db.capabilities),
-    events: new EventsRepo(kysely, db.dialect),
-    deliveries: new DeliveriesRepo(kysely, db.dialect),
+    events: new EventsRepo(kysely, db),
+    deliveries: new DeliveriesRepo(kysely, db),
     attempts: new AttemptsRepo(kysely),
   };
 }

@@ -1,7 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { Db } from '../connect.js';
 import type { PageRequest } from '../paging.js';
-import { insertRows } from '../raw-sql.js';
+import { insertRows, type SqlTarget } from '../raw-sql.js';
 import type { Database, DeliveriesTable, DeliveryEventsTable } from '../schema.js';
 
 export type DeliveryRow = Selectable<DeliveriesTable>;
@@ -26,12 +25,12 @@ const INSERT_CHUNK = 400;
 export class DeliveriesRepo {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: Db['dialect'],
+    private readonly target: SqlTarget,
   ) {}
 
   async insertMany(rows: DeliveriesTable[]): Promise<void> {
     // Hand-built: on the publish path the query builder cost more than the insert (`raw-sql.ts`).
-    await insertRows(this.db, this.dialect, 'deliveries', DELIVERY_COLUMNS, rows, INSERT_CHUNK);
+    await insertRows(this.db, this.target, 'deliveries', DELIVERY_COLUMNS, rows, INSERT_CHUNK);
   }
 
   /**

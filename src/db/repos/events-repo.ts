@@ -1,5 +1,4 @@
-import type { Db } from '../connect.js';
-import { insertRows } from '../raw-sql.js';
+import { insertRows, type SqlTarget } from '../raw-sql.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { TenantScope } from '../../domain/principal.js';
 import type { PageRequest } from '../paging.js';
@@ -17,7 +16,7 @@ export interface EventListFilter {
 export class EventsRepo {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: Db['dialect'],
+    private readonly target: SqlTarget,
   ) {}
 
   private scoped(scope: TenantScope) {
@@ -37,7 +36,7 @@ export class EventsRepo {
   /** Multi-row inserts in chunks (SQLite binds at most 32 766 parameters per statement). */
   async insertMany(rows: EventsTable[], references: Array<Record<string, string>>): Promise<void> {
     // Hand-built: on the publish path the query builder cost more than the insert (`raw-sql.ts`).
-    await insertRows(this.db, this.dialect, 'events', EVENT_COLUMNS, rows);
+    await insertRows(this.db, this.target, 'events', EVENT_COLUMNS, rows);
     const refs = rows.flatMap((row, i) =>
       Object.entries(references[i] ?? {}).map(([name, value]) => ({
         tenant_id: row.tenant_id,

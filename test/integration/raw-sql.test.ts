@@ -1,0 +1,87 @@
+/**
+ * Hand-built hot-path statements (`src/db/raw-sql.ts`) against real databases. On SQLite they run synchronously inside
+ * a transaction, bypassing Kysely's executor: they must still belong to that transaction (rolled back with it), and
+ * outside a transaction they must go through Kysely, never into another caller's open transaction.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Db, openDatabase } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { directIn, insertRows, RawStatement } from '../../src/db/raw-sql.js';
+import type { SettingsTable } from '../../src/db/schema.js';
+import { createTestDatabase, DIALECTS, postgresAvailable, type TestDatabase } from '../helpers/databases.js';
+
+const pgOk = await postgresAvailable();
+const COLUMNS: Record<keyof SettingsTable, true> = { key: true, value: true };
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect === 'postgres' && !pgOk)(`raw statements on ${dialect}`, () => {
+    let tdb: TestDatabase;
+    let db: Db;
+
+    beforeAll(async () => {
+      tdb = await createTestDatabase(dialect);
+      db = openDatabase(tdb.target);
+      await migrateToLatest(db.kysely);
+    });
+    afterAll(async () => {
+      await db?.close();
+      await tdb?.drop();
+    });
+
+    async function keys(prefix: string): Promise<string[]> {
+      const rows = await db.kysely
+        .selectFrom('settings')
+        .select('key')
+        .where('key', 'like', `${prefix}%`)
+        .orderBy('key')
+        .execute();
+      return rows.map((r) => r.key);
+    }
+
+    it('writes every row in a transaction, and nothing when the transaction fails', async () => {
+      const rows = Array.from({ length: 250 }, (_, i) => ({ key: `a-${String(i).padStart(3, '0')}`, value: `${i}` }));
+      await db.kysely.transaction().execute(async (trx) => {
+        // The synchronous path is taken exactly where it is safe: in a transaction, on SQLite.
+        expect(directIn(trx, db) !== null).toBe(dialect === 'sqlite');
+        expect(directIn(db.kysely, db)).toBeNull();
+        await insertRows(trx, db, 'settings', COLUMNS, rows, 100);
+      });
+      expect(await keys('a-')).toEqual(rows.map((r) => r.key));
+
+      await expect(
+        db.kysely.transaction().execute(async (trx) => {
+          await insertRows(trx, db, 'settings', COLUMNS, [{ key: 'b-1', value: 'x' }], 100);
+          await new RawStatement(db.dialect)
+            .text('UPDATE settings SET value = ')
+            .param('changed')
+            .text(' WHERE key = ')
+            .param('a-000')
+            .run(trx, directIn(trx, db));
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      expect(await keys('b-')).toEqual([]);
+      const first = await db.kysely
+        .selectFrom('settings')
+        .select('value')
+        .where('key', '=', 'a-000')
+        .executeTakeFirst();
+      expect(first?.value).toBe('0');
+    });
+
+    it('counts the rows a direct update changed', async () => {
+      await insertRows(db.kysely, db, 'settings', COLUMNS, [{ key: 'c-1', value: '1' }], 100);
+      const res = await db.kysely
+        .transaction()
+        .execute((trx) =>
+          new RawStatement(db.dialect)
+            .text('UPDATE settings SET value = ')
+            .param('2')
+            .text(' WHERE key IN ')
+            .list(['c-1', 'c-missing'])
+            .run(trx, directIn(trx, db)),
+        );
+      expect(res.numAffectedRows).toBe(1n);
+    });
+  });
+}

@@ -7,8 +7,8 @@
  * - Connect-time SSRF guard through `createGuardedLookup`; literal IPs never reach a lookup, so the URL is re-checked
  *   with `checkTargetUrl` right before sending.
  * - Redirects are not followed (undici's `request` only follows them through an interceptor we do not install).
- * - `timeoutMs` bounds the whole exchange (connect, headers and body) with one abort signal; undici's own
- *   headers/body timeouts are set to the same value as a backstop.
+ * - `timeoutMs` bounds the whole exchange (connect, headers and body) with one timer; undici's own headers/body
+ *   timeouts are set to the same value as a backstop.
  */
 import { STATUS_CODES } from 'node:http';
 import type { LookupFunction } from 'node:net';
@@ -117,13 +117,6 @@ export class HttpSender implements RequestSender {
     if (!policy.ok) return result({ outcome: 'invalid_target', error: policy.reason });
     const url = policy.url;
 
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`timed out after ${req.timeoutMs} ms`));
-    }, req.timeoutMs);
-
     let status: number | null = null;
     let headers: Record<string, string> = {};
     const chunks: Buffer[] = [];
@@ -137,42 +130,78 @@ export class HttpSender implements RequestSender {
       bodyTruncated,
     });
 
-    try {
-      const agent = this.agentFor(req.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
-      const response = await agent.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: 'POST',
-        headers: this.withUserAgent(req.headers),
-        body: req.body,
-        signal: controller.signal,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-      });
-      status = response.statusCode;
-      headers = flattenHeaders(response.headers);
+    // undici's `dispatch` with a handler of our own, not `request`: no Readable stream, async iterator, async
+    // resource or AbortSignal per call, which on the sender thread were most of its garbage.
+    return new Promise<SendResult>((resolve) => {
+      let settled = false;
+      let abort: ((reason: Error) => void) | null = null;
+      let timedOut = false;
+      const settle = (fields: Partial<SendResult> & Pick<SendResult, 'outcome'>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result(fields));
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        const reason = new Error(`timed out after ${req.timeoutMs} ms`);
+        // A call still queued for a connection ends now; it is aborted as soon as undici hands it a socket.
+        if (abort === null) settle({ ...partial(), outcome: 'timeout', error: reason.message });
+        else abort(reason);
+      }, req.timeoutMs);
 
-      for await (const chunk of response.body) {
-        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-        const room = req.maxResponseBytes - received;
-        if (buf.length > room) {
-          if (room > 0) chunks.push(buf.subarray(0, room));
-          received += Math.max(room, 0);
-          bodyTruncated = true;
-          // Stop reading: an endpoint must not make us buffer or wait for an unbounded body. This drops the socket
-          // rather than returning it to the pool, which is the price of not draining.
-          response.body.destroy();
-          break;
-        }
-        chunks.push(buf);
-        received += buf.length;
+      const handler = {
+        onConnect(abortCall: (reason: Error) => void) {
+          abort = abortCall;
+          if (settled) abortCall(new Error('call ended before it was sent'));
+        },
+        onHeaders(statusCode: number, rawHeaders: Buffer[]) {
+          // 1xx answers are interim: the final one follows.
+          if (statusCode < 200) return true;
+          status = statusCode;
+          headers = parseRawHeaders(rawHeaders);
+          return true;
+        },
+        onData(chunk: Buffer) {
+          const room = req.maxResponseBytes - received;
+          if (chunk.length > room) {
+            if (room > 0) chunks.push(chunk.subarray(0, room));
+            received += Math.max(room, 0);
+            bodyTruncated = true;
+            // Stop reading: an endpoint must not make us buffer or wait for an unbounded body. This drops the socket
+            // rather than returning it to the pool, which is the price of not draining.
+            settle({ outcome: 'response', ...partial() });
+            abort?.(new Error('response body over the limit'));
+            return false;
+          }
+          chunks.push(chunk);
+          received += chunk.length;
+          return true;
+        },
+        onComplete() {
+          settle({ outcome: 'response', ...partial() });
+        },
+        onError(err: Error) {
+          settle({ ...partial(), ...classifyError(err, timedOut, req) });
+        },
+      };
+      try {
+        this.agentFor(req.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS).dispatch(
+          {
+            origin: url.origin,
+            path: `${url.pathname}${url.search}`,
+            method: 'POST',
+            headers: this.withUserAgent(req.headers),
+            body: req.body,
+            headersTimeout: req.timeoutMs,
+            bodyTimeout: req.timeoutMs,
+          },
+          handler,
+        );
+      } catch (err) {
+        settle({ ...partial(), ...classifyError(err, timedOut, req) });
       }
-      return result({ outcome: 'response', ...partial() });
-    } catch (err) {
-      return result({ ...partial(), ...classifyError(err, timedOut, req) });
-    } finally {
-      clearTimeout(timer);
-    }
+    });
   }
 
   async close(): Promise<void> {
@@ -231,12 +260,14 @@ function shortError(err: unknown): string {
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
 
-/** undici already lower-cases names; repeated headers are joined as RFC 9110 §5.3 allows. */
-function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+/** Names lower-cased; repeated headers joined as RFC 9110 §5.3 allows. */
+function parseRawHeaders(raw: Buffer[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = String(raw[i]).toLowerCase();
+    const value = String(raw[i + 1]);
+    const seen = out[name];
+    out[name] = seen === undefined ? value : `${seen}, ${value}`;
   }
   return out;
 }

@@ -24,7 +24,7 @@ export type FromSenderThread = { kind: 'sent'; items: SentItem[] } | { kind: 're
 const CLOSE_WAIT_MS = 2_000;
 /** How long `warmUp` waits for the thread; past it, calls still start it on demand. */
 const READY_WAIT_MS = 10_000;
-const YOUNG_GENERATION_MB = Number(process.env.TMP_YG ?? 4);
+const YOUNG_GENERATION_MB = 4;
 
 export type ThreadedSenderOptions = Omit<HttpSenderOptions, 'resolver'> & {
   /**

@@ -77,6 +77,12 @@ beforeAll(async () => {
           return;
         case '/hang':
           return; // never answer
+        case '/repeated':
+          res.setHeader('X-Seen', ['one', 'two']);
+          res.writeProcessing(); // a 102 first: interim, the 200 below is the answer
+          res.writeHead(200);
+          res.end('ok');
+          return;
         case '/stall-body':
           res.writeHead(200, { 'Content-Type': 'text/plain' });
           res.write('partial'); // headers and a bit of body, then nothing
@@ -183,6 +189,29 @@ describe.each(SENDERS)('%s (allowPrivate: true, local receivers)', (_name, creat
     expect(result.error).toContain('timed out');
     expect(result.elapsedMs).toBeGreaterThanOrEqual(250);
     expect(result.elapsedMs).toBeLessThan(3_000);
+  });
+
+  it('ends a call waiting for a connection at its own timeout, while the call holding the connection goes on', async () => {
+    const single = create({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', maxConnectionsPerOrigin: 1 });
+    try {
+      let holderDone = false;
+      const holder = single.send(request('/hang', { timeoutMs: 60_000 })).finally(() => {
+        holderDone = true;
+      });
+      const queued = await single.send(request('/ok', { timeoutMs: 300 }));
+      expect(queued).toMatchObject({ outcome: 'timeout', status: null });
+      expect(holderDone).toBe(false);
+      await single.close();
+      expect(await holder).toMatchObject({ outcome: 'connection_error' });
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('joins repeated response headers and skips interim 1xx answers', async () => {
+    const result = await sender.send(request('/repeated'));
+    expect(result).toMatchObject({ outcome: 'response', status: 200, body: 'ok' });
+    expect(result.headers['x-seen']).toBe('one, two');
   });
 
   it('times out when the body stalls, keeping what arrived', async () => {

@@ -18,7 +18,21 @@ import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Database, DeliveriesTable } from '../db/schema.js';
 
-export type DeliveryRow = Selectable<DeliveriesTable>;
+/**
+ * What running a claimed delivery needs of its row, and all a claim returns: every column of each of a claim's
+ * rows cost about 4 µs a row on SQLite, a third of the claim.
+ */
+export const CLAIMED_COLUMNS = [
+  'id',
+  'tenant_id',
+  'mode',
+  'webhook_id',
+  'event_id',
+  'attempts',
+  'next_trigger',
+  'last_attempt_id',
+] as const;
+export type DeliveryRow = Pick<Selectable<DeliveriesTable>, (typeof CLAIMED_COLUMNS)[number]>;
 
 export interface ClaimOptions {
   workerId: string;
@@ -191,7 +205,7 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
           .where(sql`${sql.ref('status')} || ''`, '=', 'pending');
         return db.capabilities.skipLocked ? inner.forUpdate().skipLocked() : inner;
       })
-      .returningAll()
+      .returning(CLAIMED_COLUMNS)
       .execute()
   );
 }

@@ -33,7 +33,7 @@ export class EventsRepo {
     await this.insertMany([row], [references]);
   }
 
-  /** Multi-row inserts in chunks (SQLite binds at most 32 766 parameters per statement). */
+  /** `insertRows`: multi-row statements in chunks, or inside a SQLite transaction a prepared statement per row. */
   async insertMany(rows: EventsTable[], references: Array<Record<string, string>>): Promise<void> {
     // Hand-built: on the publish path the query builder cost more than the insert (`raw-sql.ts`).
     await insertRows(this.db, this.target, 'events', EVENT_COLUMNS, rows);

@@ -80,6 +80,7 @@ export class DeliveryEngine {
           );
           if (jobs.length > 0) await deps.notifier.wakeAll();
         },
+        withdraw: () => this.executor.withdraw(),
         nextDueAt: () => nextDueAt(deps.db),
         onWake: (l) => deps.notifier.onWake(l),
         onError: (err) => deps.logger.error({ err }, 'delivery worker error'),

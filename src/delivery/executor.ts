@@ -15,7 +15,7 @@ import { newId } from '../domain/ids.js';
 import { classifyOutcome } from '../domain/outcome.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextRetryDelayMs, parseRetryAfter } from '../domain/retry-schedule.js';
 import type { SecretBox } from '../domain/secret-box.js';
-import type { DeliveryRow } from '../queue/claim-due-deliveries.js';
+import { type DeliveryRow, releaseClaims } from '../queue/claim-due-deliveries.js';
 import { DeliveryParker } from '../queue/park-deliveries.js';
 import { AttemptRecorder, type AttemptRow, type CallRecord, type HealthPolicy } from '../queue/record-attempt.js';
 import { buildBatchBody, buildBody, buildHeaders, redactHeaders } from './build-request.js';
@@ -26,7 +26,8 @@ export type WebhookRow = WebhookCallRow;
 const CALL_EVENT_COLUMNS = ['id', 'type', 'occurred_at', 'payload', 'included', 'correlation_id'] as const;
 export type EventRow = Pick<Selectable<EventsTable>, (typeof CALL_EVENT_COLUMNS)[number]>;
 
-export type SkipReason = 'webhook_missing' | 'disabled' | 'circuit_open';
+/** `not_sent`: the sender handed the call back unstarted (a worker stopping); the delivery was released. */
+export type SkipReason = 'webhook_missing' | 'disabled' | 'circuit_open' | 'not_sent';
 export type ExecuteResult = { kind: 'attempt'; attempt: AttemptRow } | { kind: 'skipped'; reason: SkipReason };
 
 export interface Job {
@@ -162,7 +163,13 @@ export class DeliveryExecutor {
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) return skip('circuit_open', now + this.circuitPolicy.cooldownMs);
     }
-    return { kind: 'attempt', attempt: await this.call(job, webhook, first, workerId, opts) };
+    const attempt = await this.call(job, webhook, first, workerId, opts);
+    return attempt === null ? { kind: 'skipped', reason: 'not_sent' } : { kind: 'attempt', attempt };
+  }
+
+  /** See `RequestSender.withdraw`: a stopping worker's calls not yet started come back as `not_sent`. */
+  withdraw(): void {
+    this.deps.sender.withdraw();
   }
 
   /** Decrypted secrets by their sealed form: a rotation seals a new value, so a stale entry is never used. */
@@ -235,6 +242,13 @@ export class DeliveryExecutor {
       lane: webhook.id,
     });
     opts.onCallDone?.();
+    if (result.outcome === 'not_sent') {
+      // No request left: no attempt to record. The delivery goes back to the queue, due now, for the next worker (a
+      // synchronous one-shot call has no later: it fails).
+      if (once) await this.finishWithoutCall(delivery, workerId, 'failed', this.deps.now());
+      else if (workerId !== null) await releaseClaims(this.deps.db, workerId, [delivery.id], this.deps.now());
+      return null;
+    }
     const finishedAt = this.deps.now();
     const retryAfterMs = parseRetryAfter(result.headers['retry-after'], finishedAt);
     const verdict = classifyOutcome({

@@ -29,7 +29,8 @@ export interface SendRequest {
 }
 
 export interface SendResult {
-  outcome: 'response' | 'timeout' | 'connection_error' | 'ssrf_blocked' | 'invalid_target';
+  /** `not_sent`: handed back by `withdraw` before it started (a worker stopping); no request left. */
+  outcome: 'response' | 'timeout' | 'connection_error' | 'ssrf_blocked' | 'invalid_target' | 'not_sent';
   /**
    * Set whenever a status line arrived, even if the body then timed out or broke (`outcome` is then not
    * `response`); the attempt log wants it, but only `outcome: 'response'` means the exchange completed.
@@ -55,6 +56,11 @@ export interface RequestSender {
   readonly launchAhead: number;
   /** Gets ready to send at once (a worker calls it as it starts). */
   warmUp(): Promise<void>;
+  /**
+   * Ends every call handed over but not started yet as `not_sent` (a worker stopping: it releases those deliveries
+   * instead of waiting, behind a hung endpoint, for rounds of calls it has not made). Calls in progress go on.
+   */
+  withdraw(): void;
   send(req: SendRequest): Promise<SendResult>;
   close(): Promise<void>;
 }
@@ -78,6 +84,9 @@ export class HttpSender implements RequestSender {
   readonly launchAhead = 1;
 
   async warmUp(): Promise<void> {}
+
+  /** Nothing waits here: every call starts when it is handed over. */
+  withdraw(): void {}
   private readonly allowPrivate: boolean;
   private readonly userAgent: string;
   private readonly connections: number;

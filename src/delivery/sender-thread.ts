@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HttpSender, type SendRequest } from './http-sender.js';
+import { noExchange } from './no-exchange.js';
 import { LaneScheduler } from './lane-scheduler.js';
 import type { FromSenderThread, SentItem, ThreadedSenderOptions, ToSenderThread } from './threaded-sender.js';
 
@@ -39,6 +40,10 @@ function finished(item: SentItem): void {
 }
 
 port.on('message', (message: ToSenderThread) => {
+  if (message.kind === 'withdraw') {
+    for (const { id } of lanes.takeWaiting()) finished({ id, result: noExchange('not_sent', null) });
+    return;
+  }
   if (message.kind === 'send') {
     for (const item of message.items) {
       if (item.request.lane === undefined)

@@ -40,6 +40,11 @@ export interface WorkerPorts<J extends LoopJob> {
   run(job: J, callDone: () => void): Promise<void>;
   /** Hands back claimed jobs that were never started (at stop), so another worker can take them at once. */
   release(jobs: J[]): Promise<void>;
+  /**
+   * At stop: calls handed to the sender but not started there end unsent, and their runs release them (see
+   * `RequestSender.withdraw`), so stopping waits only for calls in progress.
+   */
+  withdraw?(): void;
   /** Epoch ms of the next pending delivery, or null when none. */
   nextDueAt(): Promise<number | null>;
   onWake(listener: () => void): () => void;
@@ -101,8 +106,9 @@ export class WorkerLoop<J extends LoopJob> {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    // Prefetched jobs are handed back, not started.
+    // Prefetched jobs are handed back, not started; so are calls the sender holds but has not started.
     this.calls.pause();
+    this.ports.withdraw?.();
     this.unsubscribe?.();
     this.wake();
     await this.loopDone;

@@ -16,6 +16,8 @@ export interface TestApp {
   config: Config;
   database: TestDatabase;
   close(): Promise<void>;
+  /** Stops the worker (when started with one) as a shutting-down process does, leaving the rest running. */
+  stopWorker(): Promise<void>;
   /** JSON request helper: returns status, parsed body and headers. */
   call(
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT',
@@ -71,6 +73,9 @@ export async function startTestApp(
     config,
     database,
     call,
+    async stopWorker() {
+      await engine?.stop();
+    },
     async close() {
       await engine?.stop();
       await app.close();

@@ -333,6 +333,34 @@ describe('ThreadedSender', () => {
     }
   });
 
+  it('hands back the calls waiting on the thread as not_sent when withdrawn, and goes on with those in progress', async () => {
+    const sender = new ThreadedSender({
+      allowPrivate: true,
+      userAgent: 'Hookline-Test/1.0',
+      lanes: { perLane: 1, total: 200 },
+    });
+    try {
+      await sender.warmUp();
+      let holderDone = false;
+      const holder = sender.send(request('/hang', { lane: 'a', timeoutMs: 60_000 })).finally(() => {
+        holderDone = true;
+      });
+      const waiting = [1, 2].map(() => sender.send(request('/ok', { lane: 'a' })));
+      // Handed over in the same turn as the withdrawal: withdrawn too, never sent.
+      sender.withdraw();
+      const results = await Promise.all(waiting);
+      expect(results.map((r) => r.outcome)).toEqual(['not_sent', 'not_sent']);
+      expect(results.every((r) => r.status === null && r.error === null)).toBe(true);
+      expect(holderDone).toBe(false);
+      // A call handed over after the withdrawal is sent as usual (another lane, so the hung call does not hold it).
+      expect(await sender.send(request('/ok', { lane: 'b' }))).toMatchObject({ outcome: 'response', status: 200 });
+      await sender.close();
+      expect(await holder).toMatchObject({ outcome: 'connection_error' });
+    } finally {
+      await sender.close();
+    }
+  });
+
   it('starts its thread ahead of the first call when warmed up, and not after it is closed', async () => {
     const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', lanes: LANES });
     await sender.warmUp();

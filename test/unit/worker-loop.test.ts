@@ -114,15 +114,21 @@ describe('WorkerLoop', () => {
         release: async (jobs) => {
           h.released.push(...jobs);
         },
+        withdraw: () => {
+          withdrawals.push(h.running.size);
+        },
         ...idlePorts,
       },
       { concurrency: 8, perWebhookConcurrency: 2, prefetch: 4, pollIntervalMs: 20 },
     );
+    const withdrawals: number[] = [];
     loop.start();
     await tick();
     expect(h.running.size).toBe(2);
     const stopping = loop.stop();
     await tick();
+    // The sender is asked once, at stop, to hand back what it holds unstarted; the running calls go on.
+    expect(withdrawals).toEqual([2]);
     for (const done of [...h.running.values()]) done();
     await stopping;
     expect(h.released.map((j) => j.id)).toEqual([2, 3, 4, 5, 6, 7]);

@@ -38,7 +38,6 @@ export type ThreadedSenderOptions = Omit<HttpSenderOptions, 'resolver'> & {
   lanes: { perLane: number; total: number };
 };
 
-/** Rounds of a lane's calls the worker may hand over at once: one in progress, one waiting on the thread. */
 /**
  * Rounds of a webhook's calls the worker hands over at once. The thread must not run dry while the main thread is
  * busy (a 1 000-event batch publish holds it for tens of milliseconds). In bench runs, 5 rounds instead of 3 raised
@@ -59,7 +58,7 @@ export class ThreadedSender implements RequestSender {
   constructor(private readonly options: ThreadedSenderOptions) {}
 
   send(request: SendRequest): Promise<SendResult> {
-    if (this.closed) return Promise.resolve(failure('sender is closed'));
+    if (this.closed) return Promise.resolve(noExchange('connection_error', 'sender is closed'));
     return new Promise((resolve) => {
       const id = this.nextId++;
       this.waiting.set(id, resolve);
@@ -135,7 +134,7 @@ export class ThreadedSender implements RequestSender {
       for (const { id } of items) {
         const resolve = this.waiting.get(id);
         this.waiting.delete(id);
-        resolve?.(failure(why));
+        resolve?.(noExchange('connection_error', why));
       }
     }
   }
@@ -175,7 +174,7 @@ export class ThreadedSender implements RequestSender {
   private failAll(why: string): void {
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
-    for (const resolve of waiting) resolve(failure(why));
+    for (const resolve of waiting) resolve(noExchange('connection_error', why));
   }
 }
 
@@ -203,8 +202,4 @@ function threadSourceBundle(): string {
   const code = built.outputFiles[0]?.text ?? '';
   bundle = `(function (require) {\n${code}\n})(require('node:module').createRequire(${JSON.stringify(entry)}));`;
   return bundle;
-}
-
-function failure(error: string): SendResult {
-  return noExchange('connection_error', error);
 }

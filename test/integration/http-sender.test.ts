@@ -290,13 +290,11 @@ describe.each(SENDERS)('%s (allowPrivate: false)', (_name, create) => {
 });
 
 describe('ThreadedSender', () => {
+  const threadedSender = (extra: Partial<ConstructorParameters<typeof ThreadedSender>[0]> = {}) =>
+    new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', lanes: LANES, ...extra });
+
   it('answers each of many concurrent calls with its own result, within the per-origin connection cap', async () => {
-    const sender = new ThreadedSender({
-      allowPrivate: true,
-      userAgent: 'Hookline-Test/1.0',
-      maxConnectionsPerOrigin: 3,
-      lanes: LANES,
-    });
+    const sender = threadedSender({ maxConnectionsPerOrigin: 3 });
     try {
       await sender.send(request('/ok'));
       const before = connections;
@@ -311,11 +309,7 @@ describe('ThreadedSender', () => {
   });
 
   it('holds calls over their lane cap on the thread and starts them as calls of the lane end', async () => {
-    const sender = new ThreadedSender({
-      allowPrivate: true,
-      userAgent: 'Hookline-Test/1.0',
-      lanes: { perLane: 2, total: 200 },
-    });
+    const sender = threadedSender({ lanes: { perLane: 2, total: 200 } });
     try {
       slowPeak = 0;
       const results = await Promise.all(Array.from({ length: 6 }, () => sender.send(request('/slow', { lane: 'a' }))));
@@ -334,11 +328,7 @@ describe('ThreadedSender', () => {
   });
 
   it('hands back the calls waiting on the thread as not_sent when withdrawn, and goes on with those in progress', async () => {
-    const sender = new ThreadedSender({
-      allowPrivate: true,
-      userAgent: 'Hookline-Test/1.0',
-      lanes: { perLane: 1, total: 200 },
-    });
+    const sender = threadedSender({ lanes: { perLane: 1, total: 200 } });
     try {
       await sender.warmUp();
       let holderDone = false;
@@ -362,7 +352,7 @@ describe('ThreadedSender', () => {
   });
 
   it('starts its thread ahead of the first call when warmed up, and not after it is closed', async () => {
-    const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', lanes: LANES });
+    const sender = threadedSender();
     await sender.warmUp();
     await sender.warmUp();
     expect(await sender.send(request('/ok'))).toMatchObject({ outcome: 'response', status: 200 });
@@ -372,7 +362,7 @@ describe('ThreadedSender', () => {
   });
 
   it('fails a call it cannot hand to its thread as a connection error, and goes on with the next', async () => {
-    const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', lanes: LANES });
+    const sender = threadedSender();
     try {
       const uncopyable = { 'x-value': (() => 'not data') as unknown as string };
       const failed = await sender.send(request('/ok', { headers: uncopyable }));
@@ -385,7 +375,7 @@ describe('ThreadedSender', () => {
   });
 
   it('ends a call in flight as a connection error when it closes, and refuses calls after', async () => {
-    const sender = new ThreadedSender({ allowPrivate: true, userAgent: 'Hookline-Test/1.0', lanes: LANES });
+    const sender = threadedSender();
     const hanging = sender.send(request('/hang', { timeoutMs: 60_000 }));
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = Date.now();

@@ -33,7 +33,7 @@ export function createRepos(kysely: Kysely<Database>, db: Db): Repos {
     apiKeys: new ApiKeysRepo(kysely),
     accounts: new AccountsRepo(kysely),
     eventTypes: new EventTypesRepo(kysely),
-    webhooks: new WebhooksRepo(kysely, db.capabilities),
+    webhooks: new WebhooksRepo(kysely, db),
     events: new EventsRepo(kysely, db),
     deliveries: new DeliveriesRepo(kysely, db),
     attempts: new AttemptsRepo(kysely),

@@ -1,7 +1,8 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { TenantScope } from '../../domain/principal.js';
-import type { DbCapabilities } from '../connect.js';
+import type { Db } from '../connect.js';
 import type { PageRequest } from '../paging.js';
+import { directIn, RawStatement } from '../raw-sql.js';
 import type { Database, WebhooksTable, WebhookVersionsTable } from '../schema.js';
 
 export type WebhookRow = Selectable<WebhooksTable>;
@@ -31,6 +32,18 @@ export const CALL_COLUMNS = [
 ] as const;
 export type WebhookCallRow = Pick<WebhookRow, (typeof CALL_COLUMNS)[number]>;
 
+const FAN_OUT_COLUMNS = [
+  'id',
+  'event_types',
+  'criteria',
+  'filter',
+  'max_batch_size',
+  'max_batch_time_delay',
+  'ordering',
+  'ordering_on_failure',
+] as const;
+export type FanOutCandidateRow = Pick<WebhookRow, (typeof FAN_OUT_COLUMNS)[number]>;
+
 export interface WebhookListFilter {
   status?: string;
   kind?: string;
@@ -46,7 +59,7 @@ export interface WebhookListFilter {
 export class WebhooksRepo {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly caps: DbCapabilities,
+    private readonly target: Pick<Db, 'dialect' | 'direct' | 'capabilities'>,
   ) {}
 
   private scoped(scope: TenantScope) {
@@ -99,7 +112,9 @@ export class WebhooksRepo {
       // event_types is a JSON array of strings; an element match is the quoted string inside it. `instr` avoids LIKE
       // wildcards.
       const needle = JSON.stringify(filter.eventType);
-      q = q.where((eb) => eb(eb.fn(this.caps.substringPositionFn, ['webhooks.event_types', eb.val(needle)]), '>', 0));
+      q = q.where((eb) =>
+        eb(eb.fn(this.target.capabilities.substringPositionFn, ['webhooks.event_types', eb.val(needle)]), '>', 0),
+      );
     }
     if (page.cursor !== null) q = q.where('webhooks.id', '<', page.cursor);
     return q
@@ -147,20 +162,19 @@ export class WebhooksRepo {
       : q.where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', accountId)]));
   }
 
-  /** The webhooks an event may fan out to, with what publishing needs of them. */
-  async listFanOutCandidates(scope: TenantScope, accountId: string | null) {
-    return this.reachable(scope, accountId, 'notification')
-      .select([
-        'id',
-        'event_types',
-        'criteria',
-        'filter',
-        'max_batch_size',
-        'max_batch_time_delay',
-        'ordering',
-        'ordering_on_failure',
-      ])
-      .execute();
+  /**
+   * The webhooks an event may fan out to, with what publishing needs of them. Asked once per publish group, so written
+   * by hand: building it with Kysely cost several times the query itself (measured in the publish path).
+   */
+  async listFanOutCandidates(scope: TenantScope, accountId: string | null): Promise<FanOutCandidateRow[]> {
+    const q = new RawStatement(this.target.dialect)
+      .text(`SELECT ${FAN_OUT_COLUMNS.join(', ')} FROM webhooks WHERE tenant_id = `)
+      .param(scope.tenantId)
+      .text(' AND mode = ')
+      .param(scope.mode)
+      .text(" AND status = 'enabled' AND kind = 'notification' AND (account_id IS NULL");
+    if (accountId !== null) q.text(' OR account_id = ').param(accountId);
+    return (await q.text(')').run<FanOutCandidateRow>(this.db, directIn(this.db, this.target))).rows;
   }
 
   /** What calls need of these webhooks, within one tenant (a delivery handed straight to a worker carries it). */

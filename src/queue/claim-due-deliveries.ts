@@ -16,6 +16,7 @@
  */
 import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { STATUS_SQL } from '../db/delivery-status-sql.js';
 import type { Database, DeliveriesTable } from '../db/schema.js';
 
 /**
@@ -62,25 +63,27 @@ const MAX_TOP_UPS = 20;
 /** Held webhooks left out of the window in SQL, at most. */
 const MAX_EXCLUDED = 50;
 
-/** FIFO: no earlier unfinished delivery of the same webhook (or, with "block", no earlier failed one). */
+/**
+ * FIFO: no earlier unfinished delivery of the same webhook (or, with "block", no earlier failed one). One probe per
+ * status, each by that status's partial index.
+ */
 function fifoHeadOnly(w: ExpressionBuilder<Database, 'deliveries'>) {
+  const earlier = (status: keyof typeof STATUS_SQL) =>
+    w.exists(
+      w
+        .selectFrom('deliveries as earlier')
+        .select('earlier.id')
+        .whereRef('earlier.webhook_id', '=', 'deliveries.webhook_id')
+        .where('earlier.status', '=', STATUS_SQL[status])
+        .whereRef('earlier.id', '<', 'deliveries.id'),
+    );
   return w.or([
     w('deliveries.ordering', '=', 0),
-    w.not(
-      w.exists(
-        w
-          .selectFrom('deliveries as earlier')
-          .select('earlier.id')
-          .whereRef('earlier.webhook_id', '=', 'deliveries.webhook_id')
-          .whereRef('earlier.id', '<', 'deliveries.id')
-          .where((e) =>
-            e.or([
-              e('earlier.status', 'in', ['pending', 'delivering']),
-              e.and([e('earlier.status', '=', 'failed'), e('deliveries.ordering', '=', 2)]),
-            ]),
-          ),
-      ),
-    ),
+    w.and([
+      w.not(earlier('pending')),
+      w.not(earlier('delivering')),
+      w.or([w('deliveries.ordering', '!=', 2), w.not(earlier('failed'))]),
+    ]),
   ]);
 }
 
@@ -88,7 +91,7 @@ function dueCandidates(db: Db, now: number) {
   return db.kysely
     .selectFrom('deliveries')
     .select(['id', 'webhook_id'])
-    .where('status', '=', 'pending')
+    .where('status', '=', STATUS_SQL.pending)
     .where('next_attempt_at', '<=', now)
     .where(fifoHeadOnly);
 }
@@ -164,7 +167,7 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
           selectFrom('deliveries')
             .select('deliveries.id')
             .whereRef('deliveries.webhook_id', '=', 'webhooks.id')
-            .where('deliveries.status', '=', 'pending')
+            .where('deliveries.status', '=', STATUS_SQL.pending)
             .where('deliveries.next_attempt_at', '<=', o.now),
         ),
       );
@@ -215,7 +218,7 @@ export async function nextDueAt(db: Db): Promise<number | null> {
   const row = await db.kysely
     .selectFrom('deliveries')
     .select((eb) => eb.fn.min('next_attempt_at').as('due'))
-    .where('status', '=', 'pending')
+    .where('status', '=', STATUS_SQL.pending)
     .executeTakeFirst();
   return row?.due == null ? null : Number(row.due);
 }
@@ -228,7 +231,7 @@ export async function renewLeases(db: Db, workerId: string, until: number): Prom
   const res = await db.kysely
     .updateTable('deliveries')
     .set({ lease_expires_at: until })
-    .where('status', '=', 'delivering')
+    .where('status', '=', STATUS_SQL.delivering)
     .where('lease_owner', '=', workerId)
     .executeTakeFirst();
   return Number(res.numUpdatedRows);
@@ -255,7 +258,7 @@ export async function reclaimExpiredLeases(db: Db, now: number): Promise<number>
   const res = await db.kysely
     .updateTable('deliveries')
     .set({ status: 'pending', lease_owner: null, lease_expires_at: null, next_attempt_at: now, updated_at: now })
-    .where('status', '=', 'delivering')
+    .where('status', '=', STATUS_SQL.delivering)
     .where('lease_expires_at', '<', now)
     .executeTakeFirst();
   return Number(res.numUpdatedRows);

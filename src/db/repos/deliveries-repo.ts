@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { PageRequest } from '../paging.js';
+import { STATUS_SQL } from '../delivery-status-sql.js';
 import { insertRows, type SqlTarget } from '../raw-sql.js';
 import type { Database, DeliveriesTable, DeliveryEventsTable } from '../schema.js';
 
@@ -44,7 +45,7 @@ export class DeliveriesRepo {
       .select(['id', 'webhook_id', 'event_count', 'next_attempt_at'])
       .where('webhook_id', 'in', webhookIds)
       .where('batch_open', '=', 1)
-      .where('status', '=', 'pending');
+      .where('status', '=', STATUS_SQL.pending);
     return (lock ? q.forUpdate() : q).execute();
   }
 
@@ -196,7 +197,7 @@ export class DeliveriesRepo {
     q =
       'id' in which
         ? q.where('id', '=', which.id).where('status', '!=', 'delivering')
-        : q.where('status', '=', 'failed').where('created_at', '>=', which.failedSince);
+        : q.where('status', '=', STATUS_SQL.failed).where('created_at', '>=', which.failedSince);
     return Number((await q.executeTakeFirst()).numUpdatedRows);
   }
 
@@ -207,7 +208,7 @@ export class DeliveriesRepo {
       .set({ next_attempt_at: now, updated_at: now })
       .where('tenant_id', '=', tenantId)
       .where('webhook_id', '=', webhookId)
-      .where('status', '=', 'pending')
+      .where('status', '=', STATUS_SQL.pending)
       .where('next_attempt_at', '>', now)
       .executeTakeFirst();
     return Number(res.numUpdatedRows);

@@ -406,6 +406,14 @@ for (const dialect of DIALECTS) {
       const ok = await t.call('POST', '/v1/events/batch', { key, body: { events } });
       expect(ok.status).toBe(201);
       expect(ok.body.data).toHaveLength(300);
+      expect(ok.body.data[5]).toEqual({
+        id: expect.stringMatching(/^evt_/),
+        type: 'bulk.a',
+        deliveries: 1,
+        createdAt: expect.any(String),
+        index: 5,
+        replayed: false,
+      });
       expect(
         ok.body.data.every((d: { deliveries: number; replayed: boolean }) => d.deliveries === 1 && !d.replayed),
       ).toBe(true);

@@ -90,8 +90,10 @@ export async function eventRoutes(app: FastifyTypeBoxInstance, { services, guard
         ),
         response: {
           201: Type.Object({
+            // One flat object, not an intersection: Fastify's serializer checks every item of an `allOf` against a
+            // validator, which cost about 4 µs an event (measured in the batch publish).
             data: Type.Array(
-              Type.Intersect([PublishAnswer, Type.Object({ index: Type.Integer(), replayed: Type.Boolean() })]),
+              Type.Object({ ...PublishAnswer.properties, index: Type.Integer(), replayed: Type.Boolean() }),
             ),
           }),
           ...errorResponses,

@@ -66,7 +66,7 @@ export function newEventRow(o: {
     account_id: o.accountId,
     type: o.input.type,
     payload: JSON.stringify(o.input.data ?? null),
-    refs: JSON.stringify(o.input.references ?? {}),
+    refs: o.input.references === undefined ? '{}' : JSON.stringify(o.input.references),
     included: o.input.included === undefined ? null : JSON.stringify(o.input.included),
     occurred_at: o.occurredAt,
     created_at: o.now,
@@ -270,6 +270,7 @@ export class PublishService {
     const keys: IdempotencyKeysTable[] = [];
     const out: PublishOutcome[] = [];
     const claimedKeys = new Set<string>();
+    const createdAt = new Date(now).toISOString();
     for (const [i, c] of checked.entries()) {
       const earlier = prior.get(c);
       if (earlier !== undefined) {
@@ -339,7 +340,7 @@ export class PublishService {
         id: eventId,
         type: input.type,
         deliveries: matched.length,
-        createdAt: new Date(now).toISOString(),
+        createdAt,
       };
       if (key !== undefined) {
         keys.push({

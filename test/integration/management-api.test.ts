@@ -42,6 +42,21 @@ for (const dialect of DIALECTS) {
       expect(docs.body).toContain('swagger');
     });
 
+    it('counts answered requests by route and status in the Prometheus metrics', async () => {
+      const count = async () => {
+        const res = await t.app.inject({ method: 'GET', url: '/metrics' });
+        expect(res.statusCode).toBe(200);
+        const line = res.body
+          .split('\n')
+          .find((l) => l.startsWith('hookline_http_requests_total{method="GET",route="/healthz",status="200"}'));
+        return line === undefined ? 0 : Number(line.split(' ').at(-1));
+      };
+      const before = await count();
+      await t.call('GET', '/healthz');
+      await t.call('GET', '/healthz');
+      expect(await count()).toBe(before + 2);
+    });
+
     it('refuses missing and unknown keys with a problem', async () => {
       const none = await t.call('GET', '/v1/webhooks');
       expect(none.status).toBe(401);

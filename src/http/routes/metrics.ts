@@ -11,12 +11,13 @@ export async function metricsRoutes(app: FastifyTypeBoxInstance) {
     labelNames: ['method', 'route', 'status'] as const,
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     requests.inc({
       method: request.method,
       route: request.routeOptions.url ?? 'unmatched',
       status: String(reply.statusCode),
     });
+    done();
   });
   app.get(
     '/metrics',

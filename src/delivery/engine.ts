@@ -14,12 +14,16 @@ import {
   renewLeases,
 } from '../queue/claim-due-deliveries.js';
 import type { Notifier } from '../queue/notifier.js';
-import type { DeliveryExecutor, Job } from './executor.js';
+import { type DeliveryExecutor, type Job, minIntervalMs } from './executor.js';
 import type { LocalDispatch } from './local-dispatch.js';
 import { pruneExpired } from './retention.js';
 import { WorkerLoop } from './worker-loop.js';
 
-type LoopJobOf = Job & { webhookId: string };
+type LoopJobOf = Job & { webhookId: string; minIntervalMs: number };
+
+function loopJob(job: Job): LoopJobOf {
+  return { ...job, webhookId: job.delivery.webhook_id, minIntervalMs: minIntervalMs(job.webhook) };
+}
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 /**
@@ -66,7 +70,7 @@ export class DeliveryEngine {
             topUp: backlogged,
             lookPast: this.mayLookPast(),
           });
-          return (await this.executor.load(rows)).map((j) => ({ ...j, webhookId: j.delivery.webhook_id }));
+          return (await this.executor.load(rows)).map(loopJob);
         },
         run: async (job, callDone) => {
           await this.executor.execute(job, this.workerId, { onCallDone: callDone });
@@ -107,7 +111,7 @@ export class DeliveryEngine {
     reserve: (webhookId) => this.loop.reserve(webhookId),
     unreserve: (webhookId) => this.loop.unreserve(webhookId),
     accept: (jobs) => {
-      for (const job of jobs) this.loop.acceptReserved({ ...job, webhookId: job.delivery.webhook_id });
+      for (const job of jobs) this.loop.acceptReserved(loopJob(job));
     },
   };
 

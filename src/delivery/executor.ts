@@ -53,6 +53,12 @@ export interface ExecutorDeps {
   random?: () => number;
 }
 
+/** Calls of a webhook with a `rateLimitPerSecond` start at least this far apart (0: no limit). */
+export function minIntervalMs(webhook: Pick<WebhookRow, 'rate_limit_per_second'> | undefined): number {
+  const rate = webhook?.rate_limit_per_second ?? null;
+  return rate === null || rate <= 0 ? 0 : 1000 / rate;
+}
+
 export class DeliveryExecutor {
   private readonly circuitPolicy: CircuitPolicy;
   private readonly health: HealthPolicy;
@@ -240,6 +246,7 @@ export class DeliveryExecutor {
       timeoutMs: webhook.timeout_ms,
       maxResponseBytes: cfg.responseBodyLimitBytes,
       lane: webhook.id,
+      ...(once ? {} : { minIntervalMs: minIntervalMs(webhook) }),
     });
     opts.onCallDone?.();
     if (result.outcome === 'not_sent') {

@@ -26,6 +26,8 @@ export interface SendRequest {
   maxResponseBytes: number;
   /** Calls of one lane (a webhook) share its cap on calls in progress, where the sender applies one. */
   lane?: string;
+  /** Calls of the lane start at least this many milliseconds apart, where the sender applies lanes. */
+  minIntervalMs?: number;
 }
 
 export interface SendResult {

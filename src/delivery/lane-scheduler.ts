@@ -4,6 +4,9 @@
  * started waiting — stopping as soon as the total is reached, so a wide fan-out (thousands of lanes waiting with a call
  * each) costs a step per start, not a pass over every waiting lane.
  *
+ * A lane may also be paced: `push(lane, item, gapMs)` starts its calls at least `gapMs` apart (a webhook's
+ * `rateLimitPerSecond`); a paced lane waits on a timer of its own and never holds up the others.
+ *
  * Used twice: by the worker loop (`WorkerLoop`) for what it hands the sender, and on the sender thread, which applies
  * the real caps there so that a second round of a webhook's calls starts the moment a call ends — without the round
  * trip through the main thread, whose event loop may be busy with a database write when the call ends.
@@ -13,11 +16,17 @@ export class LaneScheduler<T> {
   private readonly runningPer = new Map<string, number>();
   private readonly waiting = new Map<string, T[]>();
   private paused = false;
+  /** Paced lanes: the least time between two starts, and when the next may start. */
+  private readonly gapPer = new Map<string, number>();
+  private readonly nextStartPer = new Map<string, number>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
     private readonly caps: { perLane: number; total: number },
     /** Starts a call; `done` must be called when it ends (later calls are ignored). */
     private readonly start: (item: T, done: () => void) => void,
+    /** A monotonic clock in milliseconds (pacing). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   get inProgress(): number {
@@ -33,6 +42,8 @@ export class LaneScheduler<T> {
   /** Calls that end no longer start waiting ones (a worker stopping hands those back instead). */
   pause(): void {
     this.paused = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
   }
 
   /** Removes and returns every waiting item. */
@@ -42,7 +53,14 @@ export class LaneScheduler<T> {
     return items;
   }
 
-  push(lane: string, item: T): void {
+  /** Queues a call in `lane`; `gapMs` > 0 paces the lane (the latest call's value applies to the lane). */
+  push(lane: string, item: T, gapMs = 0): void {
+    if (gapMs > 0) {
+      this.gapPer.set(lane, gapMs);
+    } else if (this.gapPer.has(lane)) {
+      this.gapPer.delete(lane);
+      this.nextStartPer.delete(lane);
+    }
     if (!this.waiting.has(lane) && this.hasRoom(lane)) {
       this.launch(lane, item);
       return;
@@ -53,10 +71,32 @@ export class LaneScheduler<T> {
   }
 
   private hasRoom(lane: string): boolean {
-    return this.running < this.caps.total && (this.runningPer.get(lane) ?? 0) < this.caps.perLane;
+    return (
+      this.running < this.caps.total && (this.runningPer.get(lane) ?? 0) < this.caps.perLane && this.paceAllows(lane)
+    );
+  }
+
+  /** True when a paced lane may start now; otherwise its timer is set to try again when it may. */
+  private paceAllows(lane: string): boolean {
+    const at = this.nextStartPer.get(lane);
+    if (at === undefined) return true;
+    const wait = at - this.now();
+    if (wait <= 0) return true;
+    if (!this.paused && !this.timers.has(lane)) {
+      this.timers.set(
+        lane,
+        setTimeout(() => {
+          this.timers.delete(lane);
+          if (!this.paused) this.startFrom(lane);
+        }, Math.ceil(wait)),
+      );
+    }
+    return false;
   }
 
   private launch(lane: string, item: T): void {
+    const gap = this.gapPer.get(lane);
+    if (gap !== undefined) this.nextStartPer.set(lane, this.now() + gap);
     this.running++;
     this.runningPer.set(lane, (this.runningPer.get(lane) ?? 0) + 1);
     let ended = false;

@@ -48,7 +48,7 @@ port.on('message', (message: ToSenderThread) => {
     for (const item of message.items) {
       if (item.request.lane === undefined)
         void sender.send(item.request).then((result) => finished({ ...item, result }));
-      else lanes.push(item.request.lane, item);
+      else lanes.push(item.request.lane, item, item.request.minIntervalMs);
     }
     return;
   }

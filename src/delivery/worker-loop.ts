@@ -21,6 +21,8 @@ const DUE_RECHECK_MS = 100;
 
 export interface LoopJob {
   webhookId: string;
+  /** The least time between two calls of this job's webhook (its `rateLimitPerSecond`); 0 or absent: no pacing. */
+  minIntervalMs?: number;
 }
 
 export interface WorkerPorts<J extends LoopJob> {
@@ -203,7 +205,7 @@ export class WorkerLoop<J extends LoopJob> {
   private accept(job: J): void {
     this.heldCount++;
     this.holdOne(job.webhookId);
-    this.calls.push(job.webhookId, job);
+    this.calls.push(job.webhookId, job, job.minIntervalMs);
   }
 
   private holdOne(webhookId: string): void {
@@ -241,7 +243,7 @@ export class WorkerLoop<J extends LoopJob> {
   /** Takes a reserved job whose delivery row is committed. Stopping meanwhile: it is handed back to the queue. */
   acceptReserved(job: J): void {
     if (this.running) {
-      this.calls.push(job.webhookId, job);
+      this.calls.push(job.webhookId, job, job.minIntervalMs);
       return;
     }
     this.unreserve(job.webhookId);

@@ -365,6 +365,20 @@ for (const dialect of DIALECTS) {
       expect(Date.now() - started).toBeLessThan(4000);
     });
 
+    it('spaces the calls of a webhook with rateLimitPerSecond', async () => {
+      const limited = await receiver();
+      const free = await receiver();
+      await webhook({ url: limited.url, eventTypes: ['paced.test'], rateLimitPerSecond: 10 });
+      await webhook({ url: free.url, eventTypes: ['paced.test'] });
+      const events = Array.from({ length: 6 }, (_, i) => ({ type: 'paced.test', data: { i } }));
+      expect((await t.call('POST', '/v1/events/batch', { key, body: { events } })).status).toBe(201);
+      await free.waitFor(6, 5000);
+      const at = (await limited.waitFor(6, 5000)).map((q) => q.at).sort((a, b) => a - b);
+      // 10 a second: the calls start at least 100 ms apart (measured at receipt, so a little loopback jitter is allowed).
+      for (let i = 1; i < at.length; i++) expect((at[i] ?? 0) - (at[i - 1] ?? 0)).toBeGreaterThanOrEqual(80);
+      expect((at[5] ?? 0) - (at[0] ?? 0)).toBeGreaterThanOrEqual(480);
+    });
+
     it('publishes a batch in one transaction, naming each bad event and writing nothing when one is invalid', async () => {
       const r = await receiver();
       const w = await webhook({ url: r.url, eventTypes: ['bulk.*'] });

@@ -29,6 +29,7 @@ export const CALL_COLUMNS = [
   'previous_secret_expires_at',
   'retry_schedule',
   'timeout_ms',
+  'rate_limit_per_second',
 ] as const;
 export type WebhookCallRow = Pick<WebhookRow, (typeof CALL_COLUMNS)[number]>;
 

@@ -52,7 +52,12 @@ const mutable = {
         'fifo only: after a delivery finally fails, go on with the next (skip) or wait for it to be repaired (block)',
     }),
   ),
-  rateLimitPerSecond: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()])),
+  rateLimitPerSecond: Type.Optional(
+    Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()], {
+      description:
+        'at most this many calls a second: calls start at least 1/rate s apart, in each worker process (null: no limit)',
+    }),
+  ),
   metadata: Type.Optional(Metadata),
   reference: Type.Optional(NullableString(255)),
   referenceOrigin: Type.Optional(NullableString(255)),

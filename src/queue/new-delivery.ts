@@ -1,4 +1,4 @@
-import type { DeliveriesTable } from '../db/schema.js';
+import type { DeliveriesTable, DeliveryEventsTable } from '../db/schema.js';
 import { newId } from '../domain/ids.js';
 
 /** A delivery row ready to enqueue: pending and due now. Publish, recover and test sends all start here. */
@@ -35,6 +35,34 @@ export function newDeliveryRow(o: {
     batch_open: 0,
     event_count: 1,
   };
+}
+
+type DeliveryBase = Omit<Parameters<typeof newDeliveryRow>[0], 'eventId' | 'eventType'>;
+
+/**
+ * Deliveries of `events` made outside publishing (recover, a test send): one each, or for a batching webhook
+ * (`maxBatchSize` > 1) closed batches of up to `maxBatchSize`, due now — so its receiver gets the `{ batchId, events }`
+ * body it always gets.
+ */
+export function deliveriesOf(
+  base: DeliveryBase,
+  events: ReadonlyArray<{ id: string; type: string }>,
+  maxBatchSize: number,
+): { rows: DeliveriesTable[]; members: DeliveryEventsTable[] } {
+  if (maxBatchSize <= 1) {
+    return { rows: events.map((e) => newDeliveryRow({ ...base, eventId: e.id, eventType: e.type })), members: [] };
+  }
+  const rows: DeliveriesTable[] = [];
+  const members: DeliveryEventsTable[] = [];
+  for (let i = 0; i < events.length; i += maxBatchSize) {
+    const chunk = events.slice(i, i + maxBatchSize);
+    const [first] = chunk;
+    if (first === undefined) break;
+    const row = { ...newDeliveryRow({ ...base, eventId: first.id, eventType: first.type }), event_count: chunk.length };
+    rows.push(row);
+    chunk.forEach((e, position) => members.push({ delivery_id: row.id, position, event_id: e.id, event_type: e.type }));
+  }
+  return { rows, members };
 }
 
 /** The delivery's copy of its webhook's ordering: 0 none, 1 fifo (skip a failed one), 2 fifo (block behind it). */

@@ -9,7 +9,7 @@ import type { DeliveryExecutor } from '../delivery/executor.js';
 import type { DeliveryListFilter, DeliveryRow } from '../db/repos/deliveries-repo.js';
 import type { EventListFilter } from '../db/repos/events-repo.js';
 import { type PageRequest, toPage } from '../db/paging.js';
-import { newDeliveryRow } from '../queue/new-delivery.js';
+import { deliveriesOf } from '../queue/new-delivery.js';
 import type { Notifier } from '../queue/notifier.js';
 import { inTransaction, type ServiceDeps } from './deps.js';
 import { eventMatches, rulesOf } from './event-matching.js';
@@ -157,21 +157,21 @@ export class DeliveryService {
             references: JSON.parse(e.refs) as Record<string, string>,
           }),
       );
-      await repos.deliveries.insertMany(
-        missed.map((e) =>
-          newDeliveryRow({
-            tenantId: scope.tenantId,
-            mode: scope.mode,
-            webhookId,
-            eventId: e.id,
-            eventType: e.type,
-            now,
-            trigger: 'manual',
-            ordering: { ordering: w.ordering, onFailure: w.ordering_on_failure },
-          }),
-        ),
+      const { rows, members } = deliveriesOf(
+        {
+          tenantId: scope.tenantId,
+          mode: scope.mode,
+          webhookId,
+          now,
+          trigger: 'manual',
+          ordering: { ordering: w.ordering, onFailure: w.ordering_on_failure },
+        },
+        missed,
+        w.max_batch_size,
       );
-      return { requeued, created: missed.length };
+      await repos.deliveries.insertMany(rows);
+      await repos.deliveries.insertBatchEvents(members);
+      return { requeued, created: rows.length };
     });
     if (result.requeued + result.created > 0) await this.notifier.wakeAll();
     return {
@@ -197,16 +197,15 @@ export class DeliveryService {
       correlationId: null,
       deliveryCount: 1,
     });
+    const made = deliveriesOf(
+      { tenantId: scope.tenantId, mode: scope.mode, webhookId, now, trigger: 'manual' },
+      [{ id: event.id, type }],
+      w.max_batch_size,
+    );
+    const [row] = made.rows;
+    if (row === undefined) throw new Error('a test send made no delivery');
     const delivery = {
-      ...newDeliveryRow({
-        tenantId: scope.tenantId,
-        mode: scope.mode,
-        webhookId,
-        eventId: event.id,
-        eventType: type,
-        now,
-        trigger: 'manual',
-      }),
+      ...row,
       status: 'delivering',
       // Leased to this request so no worker claims it while the API process sends it.
       lease_owner: `test_${event.id}`,
@@ -215,6 +214,7 @@ export class DeliveryService {
     await inTransaction(this.deps, async (repos) => {
       await repos.events.insert(event, {});
       await repos.deliveries.insertMany([delivery]);
+      await repos.deliveries.insertBatchEvents(made.members);
     });
     const claimed = await this.repos.deliveries.get(scope.tenantId, webhookId, delivery.id);
     const [job] = await this.executor.load(claimed === undefined ? [] : [claimed]);

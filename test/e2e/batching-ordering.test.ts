@@ -46,6 +46,37 @@ for (const dialect of DIALECTS) {
     }
     const bodies = (r: Receiver) => r.received.map((q) => JSON.parse(q.body) as BatchBody);
 
+    it('sends recovered missed events and test sends to a batching webhook as batches', async () => {
+      const r = await receiver();
+      const since = new Date(Date.now() - 1000).toISOString();
+      const w = await webhook({ url: r.url, eventTypes: ['missed.*'], maxBatchSize: 3, maxBatchTimeDelay: 60_000 });
+      await t.call('POST', `/v1/webhooks/${w.id}/disable`, { key });
+      for (let n = 0; n < 5; n++) await publish('missed.test', n);
+      await t.call('POST', `/v1/webhooks/${w.id}/enable`, { key });
+      const rec = await t.call('POST', `/v1/webhooks/${w.id}/recover`, { key, body: { since, includeMissing: true } });
+      expect(rec.status).toBe(202);
+      // Five missed events in batches of up to three: two deliveries.
+      expect(rec.body).toMatchObject({ deliveriesRequeued: 0, deliveriesCreated: 2 });
+      await r.waitFor(2);
+      const recovered = bodies(r).map((b) => b.events.map((e) => e.data.n));
+      expect(recovered.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))).toEqual([
+        [0, 1, 2],
+        [3, 4],
+      ]);
+      expect(
+        bodies(r)
+          .map((b) => b.batchId)
+          .sort(),
+      ).toEqual(r.received.map((q) => q.headers['webhook-id']).sort());
+
+      const test = await t.call('POST', `/v1/webhooks/${w.id}/test`, { key, body: { data: { n: 9 } } });
+      expect(test.status).toBe(200);
+      expect(test.body.attempt).toMatchObject({ status: 'succeeded' });
+      const sent = JSON.parse(test.body.attempt.requestBody) as BatchBody;
+      expect(sent.batchId).toBe(test.body.delivery.id);
+      expect(sent.events).toEqual([expect.objectContaining({ type: 'hookline.test', data: { n: 9 } })]);
+    });
+
     it('sends a batch when it is full, in publish order, and keeps the rest open', async () => {
       const r = await receiver();
       const w = await webhook({ url: r.url, eventTypes: ['size.*'], maxBatchSize: 3, maxBatchTimeDelay: 60_000 });

@@ -154,7 +154,8 @@ export async function deliveryRoutes(app: FastifyTypeBoxInstance, { services, gu
       schema: {
         tags,
         summary: 'Re-deliver what failed since a time',
-        description: 'With `includeMissing: true`, also delivers events since then that this webhook never received.',
+        description:
+          'With `includeMissing: true`, also delivers events since then that this webhook never received (a batching webhook gets them in batches of up to `maxBatchSize`; `deliveriesCreated` counts deliveries).',
         params: Params,
         body: Type.Object(
           { since: Type.String({ maxLength: 40 }), includeMissing: Type.Optional(Type.Boolean()) },

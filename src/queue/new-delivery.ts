@@ -60,7 +60,9 @@ export function deliveriesOf(
     if (first === undefined) break;
     const row = { ...newDeliveryRow({ ...base, eventId: first.id, eventType: first.type }), event_count: chunk.length };
     rows.push(row);
-    chunk.forEach((e, position) => members.push({ delivery_id: row.id, position, event_id: e.id, event_type: e.type }));
+    for (const [position, e] of chunk.entries()) {
+      members.push({ delivery_id: row.id, position, event_id: e.id, event_type: e.type });
+    }
   }
   return { rows, members };
 }

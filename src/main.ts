@@ -51,15 +51,16 @@ async function serve(roleArg: string | undefined) {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
+  // Printed once every part has started (in `--role all`, the worker too): the line tells a user, and the process
+  // tests and bench, that the process is ready.
+  let banner = '';
   if (config.role === 'api' || config.role === 'all') {
     // Loaded only where the API runs: a worker process does without Fastify, its plugins and the route schemas.
     const { buildApp } = await import('./http/app.js');
     const app = await buildApp({ config, db: core.db, services: core.services, logger });
     await app.listen({ port: config.port, host: config.host });
     const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.server.address() as { port: number }).port}`;
-    process.stdout.write(
-      `  Hookline ${HOOKLINE_VERSION} is running\n    API      ${base}/v1\n    Docs     ${base}/docs\n    Health   ${base}/healthz\n    Database ${core.db.describe}\n\n`,
-    );
+    banner = `  Hookline ${HOOKLINE_VERSION} is running\n    API      ${base}/v1\n    Docs     ${base}/docs\n    Health   ${base}/healthz\n    Database ${core.db.describe}\n\n`;
     closers.unshift(() => app.close());
   }
   if (config.role === 'worker' || config.role === 'all') {
@@ -76,8 +77,9 @@ async function serve(roleArg: string | undefined) {
     // One process serving both: publishes hand their deliveries straight to this worker when it has room.
     if (config.role === 'all') core.services.publish.setLocalDispatch(engine.dispatch);
     if (config.role === 'worker')
-      process.stdout.write(`  Hookline ${HOOKLINE_VERSION} worker is running (database ${core.db.describe})\n`);
+      banner = `  Hookline ${HOOKLINE_VERSION} worker is running (database ${core.db.describe})\n`;
   }
+  process.stdout.write(banner);
 }
 
 async function migrate() {

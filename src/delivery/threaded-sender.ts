@@ -141,7 +141,7 @@ export class ThreadedSender implements RequestSender {
 
   private spawn(): Worker {
     const fromSource = import.meta.url.endsWith('.ts');
-    const worker = new Worker(fromSource ? threadSourceBundle() : new URL('./sender-thread.js', import.meta.url), {
+    const worker = new Worker(fromSource ? threadSourceBundle() : new URL('./sender-thread.mjs', import.meta.url), {
       eval: fromSource,
       workerData: { options: this.options },
       // The thread's garbage is short-lived (a request and its response per call), but hundreds of calls are alive
@@ -181,10 +181,11 @@ export class ThreadedSender implements RequestSender {
 let bundle: string | null = null;
 
 /**
- * Running from the TypeScript sources (`bin/hookline.mjs` registers tsx in the main thread only): the thread runs its
- * sources bundled into one script by esbuild (the compiler tsx itself uses), built once per process, with packages
- * left to `require` from the sources' directory. Registering tsx in the thread instead would start a loader thread
- * for it too: 27 MB more at the backlog bench's peak (286 → 259 MB).
+ * Running from the TypeScript sources (tests, or `bin/hookline.mjs` falling back to tsx): the thread runs its sources
+ * bundled into one script by esbuild (the compiler tsx itself uses), built once per process, with packages left to
+ * `require` from the sources' directory. Registering tsx in the thread instead would start a loader thread for it
+ * too: 27 MB more at the backlog bench's peak (286 → 259 MB). Run from `bin/hookline.mjs`'s bundle, the thread's
+ * script is `sender-thread.mjs`, bundled beside this code.
  */
 function threadSourceBundle(): string {
   if (bundle !== null) return bundle;

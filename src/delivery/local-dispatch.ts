@@ -28,6 +28,12 @@ export class HandOff {
   private readonly reserved: string[] = [];
   /** Deliveries waiting for their webhook's row (`attachWebhooks`). */
   private readonly unattached: Array<Omit<Job, 'webhook'>> = [];
+  /**
+   * Some delivery went to the queue that the local worker may take at once. A delivery refused for want of room
+   * needs no wake-up: the worker claims again when its calls free room, and a wake now would only run a claim that
+   * takes nothing — between the publish's commit and the hand-over of the other deliveries, delaying their calls.
+   */
+  queuedClaimable = false;
 
   constructor(private readonly dispatch: LocalDispatch | null) {}
 
@@ -37,10 +43,18 @@ export class HandOff {
    * thousands would delay the publish's answer by loading their webhooks.
    */
   lease(webhookId: string, now: number): { owner: string; expiresAt: number } | null {
-    if (this.dispatch === null || this.reserved.length >= MAX_PER_WRITE) return null;
+    if (this.dispatch === null || this.reserved.length >= MAX_PER_WRITE) {
+      this.queuedClaimable = true;
+      return null;
+    }
     if (!this.dispatch.reserve(webhookId)) return null;
     this.reserved.push(webhookId);
     return { owner: this.dispatch.workerId, expiresAt: now + this.dispatch.leaseMs() };
+  }
+
+  /** A delivery that must take the queue (a batch, FIFO order): the worker should look at once. */
+  queue(): void {
+    this.queuedClaimable = true;
   }
 
   /** A leased delivery; `attachWebhooks` loads its webhook row (one query for a whole publish). */

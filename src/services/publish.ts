@@ -233,8 +233,9 @@ export class PublishService {
   }
 
   /**
-   * Runs the writes in one transaction; then hands leased deliveries to the local worker and wakes workers for the
-   * queued ones (other processes are woken by the transaction's NOTIFY).
+   * Runs the writes in one transaction; then hands leased deliveries to the local worker, and wakes it when queued
+   * deliveries are ones it may take now (see `HandOff.queuedClaimable`; other processes are woken by the transaction's
+   * NOTIFY).
    */
   private async committing<T>(
     ctx: WriteContext,
@@ -248,7 +249,7 @@ export class PublishService {
       throw err;
     }
     ctx.handOff.committed();
-    if (ctx.queued > 0) this.notifier.notifyLocal();
+    if (ctx.handOff.queuedClaimable) this.notifier.notifyLocal();
     return out;
   }
 
@@ -328,7 +329,9 @@ export class PublishService {
       references.push(input.references ?? {});
       for (const w of matched) {
         // Plain deliveries may go straight to a worker here; batches and FIFO order need the queue.
-        const lease = w.maxBatchSize <= 1 && w.ordering !== 'fifo' ? ctx.handOff.lease(w.id, now) : null;
+        const plain = w.maxBatchSize <= 1 && w.ordering !== 'fifo';
+        const lease = plain ? ctx.handOff.lease(w.id, now) : null;
+        if (!plain) ctx.handOff.queue();
         const row = await assembler.add(w, { id: eventId, type: input.type }, lease);
         if (lease !== null && row !== null) {
           ctx.handOff.add({ delivery: row, events: [eventRow], batch: false });

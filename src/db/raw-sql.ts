@@ -40,6 +40,19 @@ export class RawStatement {
     return this;
   }
 
+  /**
+   * PostgreSQL: `unnest($1::t1[], $2::t2[], …)`, a row per index of the arrays — one statement text whatever the
+   * number of rows, so the server parses a short statement instead of one with a parameter per value.
+   */
+  unnest(columns: ReadonlyArray<{ type: SqlType; values: unknown[] }>): this {
+    this.text('unnest(');
+    columns.forEach(({ type, values }, i) => {
+      if (i > 0) this.text(', ');
+      this.param(values).text(`::${type}[]`);
+    });
+    return this.text(')');
+  }
+
   /** `(p1, p2, …)` for a list of values. */
   list(values: readonly unknown[]): this {
     this.text('(');
@@ -62,15 +75,19 @@ export class RawStatement {
   }
 }
 
+/** A column's SQL type, as the migrations create it (for PostgreSQL's typed arrays). */
+export type SqlType = 'text' | 'bigint' | 'integer';
+
 /**
- * Multi-row INSERT of whole rows, `chunk` rows per statement. `columns` is a record of every column of the row type,
- * so a column added to the table but not here fails to compile.
+ * INSERT of whole rows. `columns` names every column of the row type with its SQL type, so a column added to the
+ * table but not here fails to compile. On SQLite inside a transaction: a statement per row (above); on PostgreSQL:
+ * `chunk` rows per statement, as arrays through `unnest`.
  */
 export async function insertRows<R extends object>(
   k: Kysely<Database>,
   target: SqlTarget,
   table: keyof Database & string,
-  columns: Record<keyof R & string, true>,
+  columns: Record<keyof R & string, SqlType>,
   rows: readonly R[],
   chunk = 200,
 ): Promise<void> {
@@ -86,11 +103,20 @@ export async function insertRows<R extends object>(
     return;
   }
   for (let i = 0; i < rows.length; i += chunk) {
-    const q = new RawStatement(target.dialect).text(`INSERT INTO ${table} (${names.join(', ')}) VALUES `);
-    rows.slice(i, i + chunk).forEach((row, j) => {
-      if (j > 0) q.text(', ');
-      q.list(names.map((n) => row[n] ?? null));
-    });
+    const part = rows.slice(i, i + chunk);
+    const q = new RawStatement(target.dialect).text(`INSERT INTO ${table} (${names.join(', ')}) `);
+    if (target.dialect === 'postgres') {
+      q.text('SELECT * FROM ').unnest(
+        names.map((n) => ({ type: columns[n], values: part.map((row) => row[n] ?? null) })),
+      );
+    } else {
+      // SQLite outside a transaction (never on the hot path): one multi-row statement per chunk.
+      q.text('VALUES ');
+      part.forEach((row, j) => {
+        if (j > 0) q.text(', ');
+        q.list(names.map((n) => row[n] ?? null));
+      });
+    }
     await q.run(k);
   }
 }

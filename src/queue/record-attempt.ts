@@ -10,7 +10,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { toJson } from '../db/json.js';
-import { directIn, insertRows, RawStatement } from '../db/raw-sql.js';
+import { directIn, insertRows, RawStatement, type SqlType } from '../db/raw-sql.js';
 import type { AttemptsTable, Database } from '../db/schema.js';
 import { type Circuit, type CircuitPolicy, recordFailure, recordSuccess } from '../domain/circuit-breaker.js';
 import { newId } from '../domain/ids.js';
@@ -103,27 +103,27 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
 }
 
 /** Every column of an attempt row: a record, so the compiler notices a column added to the table but not here. */
-const ATTEMPT_COLUMNS: Record<keyof AttemptRow, true> = {
-  id: true,
-  tenant_id: true,
-  mode: true,
-  delivery_id: true,
-  webhook_id: true,
-  event_id: true,
-  url: true,
-  trigger: true,
-  parent_attempt_id: true,
-  attempt_number: true,
-  status: true,
-  requested_at: true,
-  request_headers: true,
-  request_body: true,
-  response_status: true,
-  reason_phrase: true,
-  response_headers: true,
-  response_body: true,
-  elapsed_ms: true,
-  error: true,
+const ATTEMPT_COLUMNS: Record<keyof AttemptRow, SqlType> = {
+  id: 'text',
+  tenant_id: 'text',
+  mode: 'text',
+  delivery_id: 'text',
+  webhook_id: 'text',
+  event_id: 'text',
+  url: 'text',
+  trigger: 'text',
+  parent_attempt_id: 'text',
+  attempt_number: 'integer',
+  status: 'text',
+  requested_at: 'bigint',
+  request_headers: 'text',
+  request_body: 'text',
+  response_status: 'integer',
+  reason_phrase: 'text',
+  response_headers: 'text',
+  response_body: 'text',
+  elapsed_ms: 'integer',
+  error: 'text',
 };
 async function updateDeliveries(trx: Kysely<Database>, db: Db, owner: string | null, rs: AttemptResult[]) {
   const direct = directIn(trx, db);
@@ -151,30 +151,21 @@ async function updateDeliveries(trx: Kysely<Database>, db: Db, owner: string | n
   // PostgreSQL: one statement of fixed text for the whole group, the rows' values passed as arrays and joined by id.
   // (A CASE per column, choosing each row's value by id, had a text per group size and 13 parameters a row for the
   // server to parse and plan.)
+  const columns: Array<[string, SqlType, (r: AttemptResult) => unknown]> = [
+    ['id', 'text', (r) => r.attempt.delivery_id],
+    ['status', 'text', (r) => r.next.status],
+    ['next_attempt_at', 'bigint', (r) => r.next.nextAttemptAt],
+    ['last_attempt_id', 'text', (r) => r.attempt.id],
+    ['last_attempt_at', 'bigint', (r) => r.attempt.requested_at],
+    ['last_attempt_status', 'integer', (r) => r.attempt.response_status],
+    ['updated_at', 'bigint', (r) => r.finishedAt],
+  ];
+  const set = columns.slice(1).map(([name]) => `${name} = v.${name}`);
   const q = new RawStatement(db.dialect)
-    .text(
-      'UPDATE deliveries AS d SET status = v.status, next_attempt_at = v.next_attempt_at, ' +
-        'last_attempt_id = v.last_attempt_id, last_attempt_at = v.last_attempt_at, ' +
-        'last_attempt_status = v.last_attempt_status, updated_at = v.updated_at, attempts = d.attempts + 1, ' +
-        "next_trigger = 'retry', lease_owner = NULL, lease_expires_at = NULL FROM unnest(",
-    )
-    .param(rs.map((r) => r.attempt.delivery_id))
-    .text('::text[], ')
-    .param(rs.map((r) => r.next.status))
-    .text('::text[], ')
-    .param(rs.map((r) => r.next.nextAttemptAt))
-    .text('::bigint[], ')
-    .param(rs.map((r) => r.attempt.id))
-    .text('::text[], ')
-    .param(rs.map((r) => r.attempt.requested_at))
-    .text('::bigint[], ')
-    .param(rs.map((r) => r.attempt.response_status))
-    .text('::integer[], ')
-    .param(rs.map((r) => r.finishedAt))
-    .text(
-      '::bigint[]) AS v(id, status, next_attempt_at, last_attempt_id, last_attempt_at, last_attempt_status, ' +
-        'updated_at) WHERE d.id = v.id',
-    );
+    .text(`UPDATE deliveries AS d SET ${set.join(', ')}, attempts = d.attempts + 1, next_trigger = 'retry', `)
+    .text('lease_owner = NULL, lease_expires_at = NULL FROM ')
+    .unnest(columns.map(([, type, value]) => ({ type, values: rs.map(value) })))
+    .text(` AS v(${columns.map(([name]) => name).join(', ')}) WHERE d.id = v.id`);
   // A worker that lost its lease (it stalled past expiry) must not overwrite the new owner's state.
   if (owner !== null) q.text(' AND d.lease_owner = ').param(owner);
   await q.run(trx);

@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { directIn, insertRows, RawStatement } from '../../src/db/raw-sql.js';
-import type { SettingsTable } from '../../src/db/schema.js';
+import { EVENT_COLUMNS } from '../../src/db/repos/events-repo.js';
+import { directIn, insertRows, RawStatement, type SqlType } from '../../src/db/raw-sql.js';
+import type { EventsTable, SettingsTable } from '../../src/db/schema.js';
 import { createTestDatabase, DIALECTS, postgresAvailable, type TestDatabase } from '../helpers/databases.js';
 
 const pgOk = await postgresAvailable();
-const COLUMNS: Record<keyof SettingsTable, true> = { key: true, value: true };
+const COLUMNS: Record<keyof SettingsTable, SqlType> = { key: 'text', value: 'text' };
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect === 'postgres' && !pgOk)(`raw statements on ${dialect}`, () => {
@@ -67,6 +68,33 @@ for (const dialect of DIALECTS) {
         .where('key', '=', 'a-000')
         .executeTakeFirst();
       expect(first?.value).toBe('0');
+    });
+
+    it("keeps every column's type and nulls, in and outside a transaction", async () => {
+      const row = (id: string, accountId: string | null): EventsTable => ({
+        id,
+        tenant_id: 'ten_raw',
+        mode: 'live',
+        account_id: accountId,
+        type: 'raw.test',
+        payload: '{"quote":"it\'s \\"quoted\\", {braced}, a,b"}',
+        refs: '{}',
+        included: null,
+        occurred_at: 1_790_000_000_123,
+        created_at: 1_790_000_000_456,
+        correlation_id: null,
+        delivery_count: 3,
+      });
+      const rows = [row('evt_raw_1', null), row('evt_raw_2', 'acc_1')];
+      await db.kysely.transaction().execute((trx) => insertRows(trx, db, 'events', EVENT_COLUMNS, rows.slice(0, 1)));
+      await insertRows(db.kysely, db, 'events', EVENT_COLUMNS, rows.slice(1));
+      const back = await db.kysely
+        .selectFrom('events')
+        .selectAll()
+        .where('tenant_id', '=', 'ten_raw')
+        .orderBy('id')
+        .execute();
+      expect(back).toEqual(rows);
     });
 
     it('counts the rows a direct update changed', async () => {

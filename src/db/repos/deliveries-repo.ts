@@ -1,7 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { PageRequest } from '../paging.js';
 import { STATUS_SQL } from '../delivery-status-sql.js';
-import { insertRows, type SqlTarget } from '../raw-sql.js';
+import { insertRows, type SqlTarget, type SqlType } from '../raw-sql.js';
 import type { Database, DeliveriesTable, DeliveryEventsTable } from '../schema.js';
 
 export type DeliveryRow = Selectable<DeliveriesTable>;
@@ -223,25 +223,25 @@ export class DeliveriesRepo {
   }
 }
 
-const DELIVERY_COLUMNS: Record<keyof DeliveriesTable, true> = {
-  id: true,
-  tenant_id: true,
-  mode: true,
-  webhook_id: true,
-  event_id: true,
-  event_type: true,
-  status: true,
-  attempts: true,
-  next_attempt_at: true,
-  next_trigger: true,
-  last_attempt_id: true,
-  last_attempt_at: true,
-  last_attempt_status: true,
-  lease_owner: true,
-  lease_expires_at: true,
-  created_at: true,
-  updated_at: true,
-  ordering: true,
-  batch_open: true,
-  event_count: true,
+const DELIVERY_COLUMNS: Record<keyof DeliveriesTable, SqlType> = {
+  id: 'text',
+  tenant_id: 'text',
+  mode: 'text',
+  webhook_id: 'text',
+  event_id: 'text',
+  event_type: 'text',
+  status: 'text',
+  attempts: 'integer',
+  next_attempt_at: 'bigint',
+  next_trigger: 'text',
+  last_attempt_id: 'text',
+  last_attempt_at: 'bigint',
+  last_attempt_status: 'integer',
+  lease_owner: 'text',
+  lease_expires_at: 'bigint',
+  created_at: 'bigint',
+  updated_at: 'bigint',
+  ordering: 'integer',
+  batch_open: 'integer',
+  event_count: 'integer',
 };

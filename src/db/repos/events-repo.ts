@@ -1,4 +1,4 @@
-import { insertRows, type SqlTarget } from '../raw-sql.js';
+import { insertRows, type SqlTarget, type SqlType } from '../raw-sql.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { TenantScope } from '../../domain/principal.js';
 import type { PageRequest } from '../paging.js';
@@ -127,17 +127,18 @@ export class EventsRepo {
   }
 }
 
-const EVENT_COLUMNS: Record<keyof EventsTable, true> = {
-  id: true,
-  tenant_id: true,
-  mode: true,
-  account_id: true,
-  type: true,
-  payload: true,
-  refs: true,
-  included: true,
-  occurred_at: true,
-  created_at: true,
-  correlation_id: true,
-  delivery_count: true,
+/** Every column of an event row with its SQL type (`insertRows`). */
+export const EVENT_COLUMNS: Record<keyof EventsTable, SqlType> = {
+  id: 'text',
+  tenant_id: 'text',
+  mode: 'text',
+  account_id: 'text',
+  type: 'text',
+  payload: 'text',
+  refs: 'text',
+  included: 'text',
+  occurred_at: 'bigint',
+  created_at: 'bigint',
+  correlation_id: 'text',
+  delivery_count: 'integer',
 };

@@ -150,32 +150,30 @@ export class WebhooksRepo {
   /**
    * Enabled webhooks of one kind that an event or request of `accountId` may reach: same tenant and mode, and either
    * tenant-wide (no account) or that account's. Event-type patterns, criteria and filters are matched by the caller.
+   * Asked once per publish group, so written by hand: building it with Kysely cost several times the query itself
+   * (measured in the publish path).
    */
-  private reachable(scope: TenantScope, accountId: string | null, kind: 'notification' | 'validation') {
-    const q = this.db
-      .selectFrom('webhooks')
-      .where('tenant_id', '=', scope.tenantId)
-      .where('mode', '=', scope.mode)
-      .where('status', '=', 'enabled')
-      .where('kind', '=', kind);
-    return accountId === null
-      ? q.where('account_id', 'is', null)
-      : q.where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', accountId)]));
-  }
-
-  /**
-   * The webhooks an event may fan out to, with what publishing needs of them. Asked once per publish group, so written
-   * by hand: building it with Kysely cost several times the query itself (measured in the publish path).
-   */
-  async listFanOutCandidates(scope: TenantScope, accountId: string | null): Promise<FanOutCandidateRow[]> {
+  private async reachable<R>(
+    scope: TenantScope,
+    accountId: string | null,
+    kind: 'notification' | 'validation',
+    columns: string,
+  ): Promise<R[]> {
     const q = new RawStatement(this.target.dialect)
-      .text(`SELECT ${FAN_OUT_COLUMNS.join(', ')} FROM webhooks WHERE tenant_id = `)
+      .text(`SELECT ${columns} FROM webhooks WHERE tenant_id = `)
       .param(scope.tenantId)
       .text(' AND mode = ')
       .param(scope.mode)
-      .text(" AND status = 'enabled' AND kind = 'notification' AND (account_id IS NULL");
+      .text(" AND status = 'enabled' AND kind = ")
+      .param(kind)
+      .text(' AND (account_id IS NULL');
     if (accountId !== null) q.text(' OR account_id = ').param(accountId);
-    return (await q.text(')').run<FanOutCandidateRow>(this.db, directIn(this.db, this.target))).rows;
+    return (await q.text(')').run<R>(this.db, directIn(this.db, this.target))).rows;
+  }
+
+  /** The webhooks an event may fan out to, with what publishing needs of them. */
+  listFanOutCandidates(scope: TenantScope, accountId: string | null): Promise<FanOutCandidateRow[]> {
+    return this.reachable(scope, accountId, 'notification', FAN_OUT_COLUMNS.join(', '));
   }
 
   /** What calls need of these webhooks, within one tenant (a delivery handed straight to a worker carries it). */
@@ -195,8 +193,8 @@ export class WebhooksRepo {
   }
 
   /** The validation webhooks a request may call. */
-  async listValidationHooks(scope: TenantScope, accountId: string | null): Promise<WebhookRow[]> {
-    return this.reachable(scope, accountId, 'validation').selectAll().execute();
+  listValidationHooks(scope: TenantScope, accountId: string | null): Promise<WebhookRow[]> {
+    return this.reachable(scope, accountId, 'validation', '*');
   }
 
   async insertVersion(row: WebhookVersionRow): Promise<void> {

@@ -51,6 +51,14 @@ describe('signPayload', () => {
     expect(signPayload([secret], 'msg_1', 1_700_000_000, body)).toBe(`v1,${expected}`);
   });
 
+  it('signs the UTF-8 bytes of a body with characters outside ASCII', () => {
+    const secret = generateWebhookSecret();
+    const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+    const text = JSON.stringify({ name: 'Zoë — 東京 🚀' });
+    const expected = createHmac('sha256', key).update(Buffer.from(`msg_1.1700000000.${text}`, 'utf8')).digest('base64');
+    expect(signPayload([secret], 'msg_1', 1_700_000_000, text)).toBe(`v1,${expected}`);
+  });
+
   it('emits one space-separated signature per distinct secret, in order', () => {
     const [a, b] = [generateWebhookSecret(), generateWebhookSecret()];
     const both = signPayload([a, b, a], 'msg_1', 1_700_000_000, body).split(' ');

@@ -250,12 +250,15 @@ async function updateWebhookHealth(
     .param(failures);
   if (sinceSuccessReset) q.text(', stat_failures_since_success = ').param(failuresAfterLastSuccess);
   else q.text(', stat_failures_since_success = stat_failures_since_success + ').param(failures);
-  q.text(', last_call = ').param(toJson(last.call));
+  // The last call is also the last success or failure: serialised once.
+  const lastCall = toJson(last.call);
+  q.text(', last_call = ').param(lastCall);
   if (lastSuccess !== null) {
-    q.text(', last_success = ').param(toJson(lastSuccess.call));
+    q.text(', last_success = ').param(lastSuccess === last ? lastCall : toJson(lastSuccess.call));
     q.text(', last_success_at = ').param(lastSuccess.finishedAt);
   }
-  if (lastFailure !== null) q.text(', last_failure = ').param(toJson(lastFailure.call));
+  if (lastFailure !== null)
+    q.text(', last_failure = ').param(lastFailure === last ? lastCall : toJson(lastFailure.call));
   q.text(', circuit_state = ').param(circuit.state);
   q.text(', circuit_failure_count = ').param(circuit.failureCount);
   q.text(', circuit_opened_at = ').param(circuit.openedAt);

@@ -147,6 +147,10 @@ for (const dialect of DIALECTS) {
         (x) => x[0]?.status === 'failed',
       );
       expect(r.received.length - before).toBeGreaterThanOrEqual(2);
+      const failing = (await t.call('GET', `/v1/webhooks/${w2.id}`, { key })).body;
+      expect(failing.lastFailure).toMatchObject({ success: false, httpStatusCode: 503 });
+      expect(failing.lastCall).toEqual(failing.lastFailure);
+      expect(failing.lastSuccess).toBeNull();
       r.respond(() => ({ status: 200 }));
       const sched = await t.call('POST', `/v1/webhooks/${w2.id}/deliveries/${failed?.id}/attempts`, { key });
       expect(sched.status).toBe(202);

@@ -64,10 +64,11 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
   try {
     await migrateToLatest(db.kysely);
     const repos = createRepos(db.kysely, db);
+    const encryptionKey = loadEncryptionKey(config);
     const deps: ServiceDeps = {
       db,
       repos,
-      secretBox: new SecretBox(loadEncryptionKey(config)),
+      secretBox: new SecretBox(encryptionKey),
       config,
       now: opts.now ?? Date.now,
       caches: createLookupCaches(opts.now ?? Date.now),
@@ -80,6 +81,8 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
       // Webhooks on one host share its connections: enough that several hung endpoints there (each holding at most
       // its per-webhook slots) leave room for the healthy ones.
       maxConnectionsPerOrigin: Math.max(config.delivery.connectionsPerOrigin, config.delivery.perWebhookConcurrency),
+      // The sender signs requests, opening the webhooks' sealed secrets (on its own thread when there is one).
+      secretKey: encryptionKey,
     };
     const sender = config.delivery.senderThread
       ? new ThreadedSender({
@@ -88,7 +91,7 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
         })
       : // Loaded only here: with the sender thread, undici lives on that thread alone.
         new (await import('./delivery/http-sender.js')).HttpSender(senderOptions);
-    const executor = new DeliveryExecutor({ db, sender, secretBox: deps.secretBox, config, now: deps.now });
+    const executor = new DeliveryExecutor({ db, sender, config, now: deps.now });
     const deliveries = new DeliveryService(deps, notifier, executor);
     const services: AppServices = {
       auth: new Authenticator(repos, root.hash, deps.caches.apiKeys),

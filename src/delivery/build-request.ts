@@ -1,8 +1,8 @@
 /**
- * The HTTP request for one attempt: the event envelope as body, Standard Webhooks signature headers, Hookline's id
- * headers and the webhook's own headers. Pure: the caller supplies ids, time and secrets.
+ * The HTTP request for one attempt: the event envelope as body, Standard Webhooks `webhook-id` and
+ * `webhook-timestamp`, Hookline's id headers and the webhook's own headers. Pure: the caller supplies ids and time.
+ * The `webhook-signature` is added where the request is sent (`request-signer.ts`).
  */
-import { buildSignatureHeaders } from '../domain/signing.js';
 import { HOOKLINE_VERSION } from '../version.js';
 
 export interface EnvelopeEvent {
@@ -47,19 +47,18 @@ export interface RequestIds {
   correlationId: string | null;
 }
 
+/** The headers of an attempt but its signature; `timestampSec` is the `webhook-timestamp` the signature covers. */
 export function buildHeaders(
   ids: RequestIds,
-  body: string,
-  secrets: string[],
   customHeaders: Record<string, string>,
-  nowMs: number,
+  timestampSec: number,
 ): Record<string, string> {
-  const signature = buildSignatureHeaders(secrets, ids.deliveryId, Math.floor(nowMs / 1000), body);
   return {
     ...customHeaders,
     'content-type': 'application/json',
     'user-agent': `Hookline/${HOOKLINE_VERSION}`,
-    ...signature,
+    'webhook-id': ids.deliveryId,
+    'webhook-timestamp': String(timestampSec),
     'x-request-uid': ids.attemptId,
     'x-hook-uid': ids.webhookId,
     'x-event-key': ids.eventType,

@@ -14,7 +14,6 @@ import { beginProbe, type Circuit, circuitAllowsCall, type CircuitPolicy } from 
 import { newId } from '../domain/ids.js';
 import { classifyOutcome } from '../domain/outcome.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextRetryDelayMs, parseRetryAfter } from '../domain/retry-schedule.js';
-import type { SecretBox } from '../domain/secret-box.js';
 import { type DeliveryRow, releaseClaims } from '../queue/claim-due-deliveries.js';
 import { DeliveryParker } from '../queue/park-deliveries.js';
 import { AttemptRecorder, type AttemptRow, type CallRecord, type HealthPolicy } from '../queue/record-attempt.js';
@@ -47,7 +46,6 @@ const CALL_RESPONSE_LIMIT = 4096;
 export interface ExecutorDeps {
   db: Db;
   sender: RequestSender;
-  secretBox: SecretBox;
   config: Config;
   now: () => number;
   random?: () => number;
@@ -178,27 +176,15 @@ export class DeliveryExecutor {
     this.deps.sender.withdraw();
   }
 
-  /** Decrypted secrets by their sealed form: a rotation seals a new value, so a stale entry is never used. */
-  private readonly opened = new Map<string, string>();
-
-  private open(sealed: string): string {
-    let plain = this.opened.get(sealed);
-    if (plain === undefined) {
-      if (this.opened.size > 10_000) this.opened.clear();
-      plain = this.deps.secretBox.open(sealed);
-      this.opened.set(sealed, plain);
-    }
-    return plain;
-  }
-
-  private secretsOf(webhook: WebhookRow, now: number): string[] {
-    const secrets = [this.open(webhook.secret_enc)];
+  /** The secrets to sign with, as stored: the sender opens them (`request-signer.ts`). */
+  private sealedSecretsOf(webhook: WebhookRow, now: number): string[] {
+    const secrets = [webhook.secret_enc];
     if (
       webhook.previous_secret_enc !== null &&
       webhook.previous_secret_expires_at !== null &&
       webhook.previous_secret_expires_at > now
     ) {
-      secrets.push(this.open(webhook.previous_secret_enc));
+      secrets.push(webhook.previous_secret_enc);
     }
     return secrets;
   }
@@ -226,6 +212,7 @@ export class DeliveryExecutor {
     const [single] = envelopes;
     const body =
       job.batch || single === undefined ? buildBatchBody(delivery.id, envelopes, include) : buildBody(single, include);
+    const timestampSec = Math.floor(startedAt / 1000);
     const headers = buildHeaders(
       {
         deliveryId: delivery.id,
@@ -234,10 +221,8 @@ export class DeliveryExecutor {
         eventType: [...new Set(job.events.map((e) => e.type))].join(','),
         correlationId: event.correlation_id,
       },
-      body,
-      this.secretsOf(webhook, startedAt),
       JSON.parse(webhook.headers) as Record<string, string>,
-      startedAt,
+      timestampSec,
     );
     const result = await this.deps.sender.send({
       url: webhook.url,
@@ -247,6 +232,7 @@ export class DeliveryExecutor {
       maxResponseBytes: cfg.responseBodyLimitBytes,
       lane: webhook.id,
       ...(once ? {} : { minIntervalMs: minIntervalMs(webhook) }),
+      sign: { msgId: delivery.id, timestampSec, sealedSecrets: this.sealedSecretsOf(webhook, startedAt) },
     });
     opts.onCallDone?.();
     if (result.outcome === 'not_sent') {
@@ -304,7 +290,10 @@ export class DeliveryExecutor {
       attempt_number: delivery.attempts + 1,
       status: success ? 'succeeded' : 'failed',
       requested_at: result.startedAt,
-      request_headers: JSON.stringify(redactHeaders(headers)),
+      // As sent: with the signature the sender added (none when it could not sign, and sent nothing).
+      request_headers: JSON.stringify(
+        redactHeaders(result.signature === undefined ? headers : { ...headers, 'webhook-signature': result.signature }),
+      ),
       request_body: body,
       response_status: result.status,
       reason_phrase: result.reasonPhrase,

@@ -16,6 +16,7 @@ import { Agent, errors as undiciErrors } from 'undici';
 import { coerceError } from '../domain/outcome.js';
 import { checkTargetUrl } from '../domain/url-policy.js';
 import { createGuardedLookup, findSsrfBlockedError, type Resolver } from './guarded-lookup.js';
+import { RequestSigner, type RequestSigning } from './request-signer.js';
 
 export interface SendRequest {
   url: string;
@@ -28,6 +29,8 @@ export interface SendRequest {
   lane?: string;
   /** Calls of the lane start at least this many milliseconds apart, where the sender applies lanes. */
   minIntervalMs?: number;
+  /** Sign the request (Standard Webhooks): the sender adds `webhook-signature`; `headers` carry the other two. */
+  sign?: RequestSigning;
 }
 
 export interface SendResult {
@@ -47,6 +50,8 @@ export interface SendResult {
   /** Epoch ms. */
   startedAt: number;
   finishedAt: number;
+  /** The `webhook-signature` sent, for a request that asked to be signed (for the attempt log). */
+  signature?: string;
 }
 
 /** What the executor needs of a sender: `HttpSender` in this thread, or `ThreadedSender` running one in a thread. */
@@ -73,6 +78,8 @@ export interface HttpSenderOptions {
   userAgent: string;
   /** Replaces system DNS behind the SSRF guard; only for tests that need a name to resolve somewhere specific. */
   resolver?: Resolver;
+  /** The at-rest encryption key, to open the sealed secrets of requests to sign (`SendRequest.sign`). */
+  secretKey?: Uint8Array;
 }
 
 /** undici's default; used when a request does not name its own. */
@@ -98,6 +105,7 @@ export class HttpSender implements RequestSender {
    * pass one configured value, so this normally holds a single Agent and all requests share its pools.
    */
   private readonly agents = new Map<number, Agent>();
+  private readonly signer: RequestSigner | null;
   private closed = false;
 
   constructor(opts: HttpSenderOptions) {
@@ -105,11 +113,13 @@ export class HttpSender implements RequestSender {
     this.userAgent = opts.userAgent;
     this.connections = opts.maxConnectionsPerOrigin ?? DEFAULT_MAX_CONNECTIONS_PER_ORIGIN;
     this.lookup = createGuardedLookup({ allowPrivate: opts.allowPrivate, resolver: opts.resolver });
+    this.signer = opts.secretKey === undefined ? null : new RequestSigner(opts.secretKey);
   }
 
   async send(req: SendRequest): Promise<SendResult> {
     const startedAt = Date.now();
     const t0 = performance.now();
+    let signature: string | undefined;
     const result = (fields: Partial<SendResult> & Pick<SendResult, 'outcome'>): SendResult => ({
       status: null,
       reasonPhrase: null,
@@ -121,12 +131,28 @@ export class HttpSender implements RequestSender {
       elapsedMs: Math.round(performance.now() - t0),
       startedAt,
       finishedAt: Date.now(),
+      ...(signature === undefined ? {} : { signature }),
     });
 
     if (this.closed) return result({ outcome: 'connection_error', error: 'sender is closed' });
     const policy = checkTargetUrl(req.url, { allowPrivate: this.allowPrivate });
     if (!policy.ok) return result({ outcome: 'invalid_target', error: policy.reason });
     const url = policy.url;
+    const sentHeaders = this.withUserAgent(req.headers);
+    if (req.sign !== undefined) {
+      try {
+        if (this.signer === null) throw new Error('the sender has no key to open webhook secrets with');
+        signature = this.signer.sign(req.sign, req.body);
+      } catch (err) {
+        // A secret that cannot be opened (the at-rest key changed, or the row is damaged): nothing is sent. It fails
+        // like a connection, so the delivery is retried on its schedule while an operator puts the key right.
+        return result({
+          outcome: 'connection_error',
+          error: `request not signed: ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
+      sentHeaders['webhook-signature'] = signature;
+    }
 
     let status: number | null = null;
     let headers: Record<string, string> = {};
@@ -202,7 +228,7 @@ export class HttpSender implements RequestSender {
             origin: url.origin,
             path: `${url.pathname}${url.search}`,
             method: 'POST',
-            headers: this.withUserAgent(req.headers),
+            headers: sentHeaders,
             body: req.body,
             headersTimeout: req.timeoutMs,
             bodyTimeout: req.timeoutMs,

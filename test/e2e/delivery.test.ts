@@ -104,6 +104,9 @@ for (const dialect of DIALECTS) {
         parentAttemptId: null,
       });
       expect(attempts[0].requestHeaders.Authorization).toBe('[redacted]');
+      // The log shows the headers as sent, the signature (added by the sender) included.
+      expect(attempts[0].requestHeaders['webhook-signature']).toBe(req.headers['webhook-signature']);
+      expect(attempts[0].requestHeaders['webhook-timestamp']).toBe(req.headers['webhook-timestamp']);
       expect(attempts[0].elapsedMs).toBeGreaterThanOrEqual(0);
       const hook = (await t.call('GET', `/v1/webhooks/${w.id}`, { key })).body;
       expect(hook.statistics).toEqual({ total: 1, successes: 1, failures: 0, failuresSinceLastSuccess: 0 });

@@ -55,7 +55,9 @@ describe('signPayload', () => {
     const secret = generateWebhookSecret();
     const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
     const text = JSON.stringify({ name: 'Zoë — 東京 🚀' });
-    const expected = createHmac('sha256', key).update(Buffer.from(`msg_1.1700000000.${text}`, 'utf8')).digest('base64');
+    const expected = createHmac('sha256', key)
+      .update(Buffer.from(`msg_1.1700000000.${text}`, 'utf8'))
+      .digest('base64');
     expect(signPayload([secret], 'msg_1', 1_700_000_000, text)).toBe(`v1,${expected}`);
   });
 

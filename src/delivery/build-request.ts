@@ -3,23 +3,10 @@
  * `webhook-timestamp`, Hookline's id headers and the webhook's own headers. Pure: the caller supplies ids and time.
  * The `webhook-signature` is added where the request is sent (`request-signer.ts`).
  */
+import { type EnvelopeEvent, envelopeText } from '../domain/envelope.js';
 import { HOOKLINE_VERSION } from '../version.js';
 
-export interface EnvelopeEvent {
-  id: string;
-  type: string;
-  occurredAt: number;
-  /** The event's payload as stored: JSON text, spliced into the body as is (never parsed and re-serialised). */
-  payloadJson: string;
-  /** The included resources as stored (JSON text of an object), or null. */
-  includedJson: string | null;
-}
-
-/**
- * `{ id, type, timestamp, data }`, plus the included resources the webhook asked for. Built as text around the stored
- * payload: parsing and re-serialising every event for every call was the largest JSON cost of a delivery, and the
- * stored text is already the canonical `JSON.stringify` of the published data.
- */
+/** One event's envelope (`domain/envelope.ts`) as the body of a single-event call. */
 export function buildBody(event: EnvelopeEvent, includeResources: readonly string[]): string {
   return envelopeText(event, includeResources);
 }
@@ -27,15 +14,6 @@ export function buildBody(event: EnvelopeEvent, includeResources: readonly strin
 /** A batch: `{ batchId, events: [envelope, …] }` in publish order; `batchId` is the delivery id (`webhook-id`). */
 export function buildBatchBody(batchId: string, events: EnvelopeEvent[], includeResources: readonly string[]): string {
   return `{"batchId":${JSON.stringify(batchId)},"events":[${events.map((e) => envelopeText(e, includeResources)).join(',')}]}`;
-}
-
-function envelopeText(event: EnvelopeEvent, includeResources: readonly string[]): string {
-  const head = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"timestamp":"${new Date(event.occurredAt).toISOString()}","data":${event.payloadJson}`;
-  if (event.includedJson === null || includeResources.length === 0) return `${head}}`;
-  const included = JSON.parse(event.includedJson) as Record<string, unknown>;
-  const picked: Record<string, unknown> = {};
-  for (const name of includeResources) if (name in included) picked[name] = included[name];
-  return Object.keys(picked).length > 0 ? `${head},"included":${JSON.stringify(picked)}}` : `${head}}`;
 }
 
 export interface RequestIds {

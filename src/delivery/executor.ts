@@ -11,6 +11,7 @@ import type { Db } from '../db/connect.js';
 import { CALL_COLUMNS, type WebhookCallRow } from '../db/repos/webhooks-repo.js';
 import type { EventsTable } from '../db/schema.js';
 import { beginProbe, type Circuit, circuitAllowsCall, type CircuitPolicy } from '../domain/circuit-breaker.js';
+import { isPlainEnvelope, PLAIN_ENVELOPE_BODY } from '../domain/envelope.js';
 import { newId } from '../domain/ids.js';
 import { classifyOutcome } from '../domain/outcome.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextRetryDelayMs, parseRetryAfter } from '../domain/retry-schedule.js';
@@ -210,6 +211,7 @@ export class DeliveryExecutor {
       includedJson: e.included,
     }));
     const [single] = envelopes;
+    const plainBody = !job.batch && single !== undefined && isPlainEnvelope(single, include);
     const body =
       job.batch || single === undefined ? buildBatchBody(delivery.id, envelopes, include) : buildBody(single, include);
     const timestampSec = Math.floor(startedAt / 1000);
@@ -294,7 +296,8 @@ export class DeliveryExecutor {
       request_headers: JSON.stringify(
         redactHeaders(result.signature === undefined ? headers : { ...headers, 'webhook-signature': result.signature }),
       ),
-      request_body: body,
+      // The plain envelope of the attempt's own event is rebuilt from the event when read, not stored again.
+      request_body: plainBody ? PLAIN_ENVELOPE_BODY : body,
       response_status: result.status,
       reason_phrase: result.reasonPhrase,
       response_headers: JSON.stringify(result.headers),
@@ -312,7 +315,8 @@ export class DeliveryExecutor {
       call: callRecord(result, success, error),
       finishedAt,
     });
-    return attempt;
+    // The caller (a test call, a validation) shows the attempt as sent.
+    return plainBody ? { ...attempt, request_body: body } : attempt;
   }
 
   private async finishWithoutCall(delivery: DeliveryRow, workerId: string | null, status: 'failed', now: number) {

@@ -44,6 +44,9 @@ export async function pruneExpired(db: Db, now: number, retentionDays: number): 
           .selectFrom('deliveries')
           .select('id')
           .where('created_at', '<', cutoff)
+          // Only once its last attempt has expired too (attempts go first, above): an attempt's event outlives it, and
+          // the attempt log rebuilds plain request bodies from the event.
+          .where((eb) => eb.or([eb('last_attempt_at', 'is', null), eb('last_attempt_at', '<', cutoff)]))
           .where('status', 'in', ['succeeded', 'failed'])
           .limit(BATCH),
       )

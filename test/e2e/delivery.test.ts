@@ -107,6 +107,7 @@ for (const dialect of DIALECTS) {
       // The log shows the headers as sent, the signature (added by the sender) included.
       expect(attempts[0].requestHeaders['webhook-signature']).toBe(req.headers['webhook-signature']);
       expect(attempts[0].requestHeaders['webhook-timestamp']).toBe(req.headers['webhook-timestamp']);
+      expect(attempts[0].requestBody).toBe(req.body);
       expect(attempts[0].elapsedMs).toBeGreaterThanOrEqual(0);
       const hook = (await t.call('GET', `/v1/webhooks/${w.id}`, { key })).body;
       expect(hook.statistics).toEqual({ total: 1, successes: 1, failures: 0, failuresSinceLastSuccess: 0 });
@@ -139,6 +140,10 @@ for (const dialect of DIALECTS) {
       const failedOnly = (await t.call('GET', `/v1/webhooks/${w.id}/attempts?onlyFailed=true`, { key })).body.data;
       expect(failedOnly).toHaveLength(2);
       expect(failedOnly[0].responseBody).toBe('boom');
+      // The log shows the body as sent, in lists and alone (a plain envelope is rebuilt from the event).
+      expect(failedOnly[0].requestBody).toBe(reqs[0]?.body);
+      const one = await t.call('GET', `/v1/webhooks/${w.id}/attempts/${failedOnly[0].id}`, { key });
+      expect(one.body.requestBody).toBe(reqs[0]?.body);
 
       // Exhaust a two-attempt schedule, then repair by hand.
       r.respond(() => ({ status: 503 }));

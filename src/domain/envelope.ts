@@ -32,6 +32,6 @@ export function isPlainEnvelope(event: EnvelopeEvent, includeResources: readonly
 /**
  * What an attempt row stores as its request body when the body was the plain envelope of the attempt's own event:
  * that text is rebuilt from the event when the attempt is read, instead of a second copy of the payload in every
- * attempt (about a third of the database's growth per delivery). A real body is never empty.
+ * attempt (28 % of the SQLite file for 1 KB events delivered once). A real body is never empty.
  */
 export const PLAIN_ENVELOPE_BODY = '';

@@ -17,8 +17,9 @@ export interface EnvelopeEvent {
 
 export function envelopeText(event: EnvelopeEvent, includeResources: readonly string[]): string {
   const head = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"timestamp":"${new Date(event.occurredAt).toISOString()}","data":${event.payloadJson}`;
-  if (event.includedJson === null || includeResources.length === 0) return `${head}}`;
-  const included = JSON.parse(event.includedJson) as Record<string, unknown>;
+  const includedJson = isPlainEnvelope(event, includeResources) ? null : event.includedJson;
+  if (includedJson === null) return `${head}}`;
+  const included = JSON.parse(includedJson) as Record<string, unknown>;
   const picked: Record<string, unknown> = {};
   for (const name of includeResources) if (name in included) picked[name] = included[name];
   return Object.keys(picked).length > 0 ? `${head},"included":${JSON.stringify(picked)}}` : `${head}}`;

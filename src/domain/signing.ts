@@ -17,12 +17,6 @@ const GENERATED_SECRET_BYTES = 32;
 /** Standard (not url-safe) base64 with canonical padding, as the spec and the reference libraries use. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export interface SignatureHeaders {
-  'webhook-id': string;
-  'webhook-timestamp': string;
-  'webhook-signature': string;
-}
-
 export function generateWebhookSecret(): string {
   return `${WEBHOOK_SECRET_PREFIX}${randomBytes(GENERATED_SECRET_BYTES).toString('base64')}`;
 }
@@ -81,22 +75,4 @@ export function signPayload(secrets: string[], msgId: string, timestampSec: numb
     signatures.push(`v1,${hmac.digest('base64')}`);
   }
   return signatures.join(' ');
-}
-
-/**
- * The three Standard Webhooks headers for one attempt. `msgId` must be the delivery's id, the same on every attempt,
- * so receivers can de-duplicate (at-least-once delivery); the timestamp is the attempt's, so it stays fresh enough for
- * the receivers' replay window (5 minutes in the reference libraries).
- */
-export function buildSignatureHeaders(
-  secrets: string[],
-  msgId: string,
-  timestampSec: number,
-  body: string,
-): SignatureHeaders {
-  return {
-    'webhook-id': msgId,
-    'webhook-timestamp': String(timestampSec),
-    'webhook-signature': signPayload(secrets, msgId, timestampSec, body),
-  };
 }

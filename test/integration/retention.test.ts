@@ -1,7 +1,7 @@
 /**
  * Retention on both databases: what `pruneExpired` removes after the retention period, and that the attempt log
  * stays whole meanwhile — an attempt's event (from which a plain request body is rebuilt) is kept as long as the
- * attempt is.
+ * attempt is. An app of its own: pruning with a clock 15 days ahead would empty a database other suites still use.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneExpired } from '../../src/delivery/retention.js';

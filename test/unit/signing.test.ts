@@ -1,14 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import {
-  buildSignatureHeaders,
-  generateWebhookSecret,
-  isValidWebhookSecret,
-  signPayload,
-} from '../../src/domain/signing.js';
+import { generateWebhookSecret, isValidWebhookSecret, signPayload } from '../../src/domain/signing.js';
 
 const nowSec = (): number => Math.floor(Date.now() / 1000);
+/** The three Standard Webhooks headers as a request carries them (the sender adds the signature to the other two). */
+const signedHeaders = (secrets: string[], msgId: string, ts: number, text: string) => ({
+  'webhook-id': msgId,
+  'webhook-timestamp': String(ts),
+  'webhook-signature': signPayload(secrets, msgId, ts, text),
+});
 const body = JSON.stringify({ type: 'order.created', data: { id: 'ord_1', total: 12.5, note: 'crème brûlée ✓' } });
 
 describe('generateWebhookSecret', () => {
@@ -87,10 +88,10 @@ describe('signPayload', () => {
   });
 });
 
-describe('buildSignatureHeaders, checked with the standardwebhooks package', () => {
+describe('signatures, checked with the standardwebhooks package', () => {
   it('verifies with the receiver-side library', () => {
     const secret = generateWebhookSecret();
-    const headers = buildSignatureHeaders([secret], 'dlv_01ABC', nowSec(), body);
+    const headers = signedHeaders([secret], 'dlv_01ABC', nowSec(), body);
     expect(headers['webhook-id']).toBe('dlv_01ABC');
     expect(headers['webhook-timestamp']).toMatch(/^\d+$/);
     expect(new Webhook(secret).verify(body, { ...headers })).toEqual(JSON.parse(body));
@@ -99,7 +100,7 @@ describe('buildSignatureHeaders, checked with the standardwebhooks package', () 
   it('verifies with either secret during a rotation, and not with a stranger', () => {
     const oldSecret = generateWebhookSecret();
     const newSecret = generateWebhookSecret();
-    const headers = buildSignatureHeaders([newSecret, oldSecret], 'dlv_rot', nowSec(), body);
+    const headers = signedHeaders([newSecret, oldSecret], 'dlv_rot', nowSec(), body);
     expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
     expect(new Webhook(oldSecret).verify(body, { ...headers })).toEqual(JSON.parse(body));
     expect(new Webhook(newSecret).verify(body, { ...headers })).toEqual(JSON.parse(body));
@@ -108,7 +109,7 @@ describe('buildSignatureHeaders, checked with the standardwebhooks package', () 
 
   it('fails verification when the body is tampered with', () => {
     const secret = generateWebhookSecret();
-    const headers = buildSignatureHeaders([secret], 'dlv_t', nowSec(), body);
+    const headers = signedHeaders([secret], 'dlv_t', nowSec(), body);
     expect(() => new Webhook(secret).verify(body.replace('12.5', '1250'), { ...headers })).toThrow(
       WebhookVerificationError,
     );

@@ -48,7 +48,7 @@ export class HooklineApi {
     return new HooklineApi(this.pool, key);
   }
 
-  async call(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) {
+  async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}) {
     const res = await this.pool.request({
       method,
       path,
@@ -69,7 +69,14 @@ export class HooklineApi {
     return { status: res.statusCode, body: parsed } satisfies ApiAnswer;
   }
 
-  async expect(status: number, what: string, method: 'GET' | 'POST', path: string, body?: unknown, headers = {}) {
+  async expect(
+    status: number,
+    what: string,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+    headers = {},
+  ) {
     const a = await this.call(method, path, body, headers);
     if (a.status !== status) throw new ApiError(what, a);
     return a.body;
@@ -115,6 +122,11 @@ export async function createWebhooks(api: HooklineApi, specs: WebhookSpec[], par
   };
   await Promise.all(Array.from({ length: Math.min(parallel, specs.length) }, lane));
   return ids;
+}
+
+/** Deletes the webhooks (so later events no longer fan out to them). */
+export async function deleteWebhooks(api: HooklineApi, ids: string[]): Promise<void> {
+  for (const id of ids) await api.expect(204, 'delete webhook', 'DELETE', `/v1/webhooks/${id}`);
 }
 
 /** One event through `POST /v1/events`; returns the number of deliveries Hookline created for it. */

@@ -1,7 +1,8 @@
 /** Scenario sizes: the full run the README's targets refer to, and the tiny `--smoke` run. */
 export interface Params {
-  throughput: { events: number; batchSize: number; batchesInFlight: number };
-  fanOut: { events: number; webhooks: number; batchSize: number; batchesInFlight: number };
+  /** `warmupEvents`: published first, to webhooks of their own, delivered and verified, not measured. */
+  throughput: { events: number; warmupEvents: number; batchSize: number; batchesInFlight: number };
+  fanOut: { events: number; warmupEvents: number; webhooks: number; batchSize: number; batchesInFlight: number };
   wideFanOut: { webhooks: number; createParallel: number };
   /** `warmupMs`: published at the same rate before the measured `durationMs`, delivered and verified, not measured. */
   latency: { ratePerSecond: number; warmupMs: number; durationMs: number };
@@ -18,7 +19,7 @@ export interface Params {
   /** `drainLimitMs`: the worker gets this long to empty the queue; what is left then makes the check fail. */
   backlog: { deliveries: number; batchSize: number; batchesInFlight: number; drainLimitMs: number };
   publishApi: { clients: number; warmupMs: number; durationMs: number };
-  postgres: { events: number; batchSize: number; batchesInFlight: number };
+  postgres: { events: number; warmupEvents: number; batchSize: number; batchesInFlight: number };
   ceiling: { warmupMs: number; durationMs: number };
   /** A wait for deliveries ends (and counts what is missing as lost) after this long without a new one. */
   stallMs: number;
@@ -33,8 +34,8 @@ export interface Params {
 
 export function fullParams(): Params {
   return {
-    throughput: { events: 20_000, batchSize: 1000, batchesInFlight: 2 },
-    fanOut: { events: 2000, webhooks: 10, batchSize: 1000, batchesInFlight: 2 },
+    throughput: { events: 20_000, warmupEvents: 10_000, batchSize: 1000, batchesInFlight: 2 },
+    fanOut: { events: 2000, warmupEvents: 1000, webhooks: 10, batchSize: 1000, batchesInFlight: 2 },
     wideFanOut: { webhooks: 10_000, createParallel: 8 },
     latency: { ratePerSecond: 1000, warmupMs: 5000, durationMs: 30_000 },
     isolation: {
@@ -52,7 +53,7 @@ export function fullParams(): Params {
     },
     backlog: { deliveries: 1_000_000, batchSize: 1000, batchesInFlight: 2, drainLimitMs: 30 * 60_000 },
     publishApi: { clients: 50, warmupMs: 2000, durationMs: 10_000 },
-    postgres: { events: 20_000, batchSize: 1000, batchesInFlight: 2 },
+    postgres: { events: 20_000, warmupEvents: 5000, batchSize: 1000, batchesInFlight: 2 },
     ceiling: { warmupMs: 1000, durationMs: 5000 },
     stallMs: 60_000,
     settleMs: 1000,
@@ -64,8 +65,8 @@ export function fullParams(): Params {
 
 export function smokeParams(): Params {
   return {
-    throughput: { events: 800, batchSize: 400, batchesInFlight: 2 },
-    fanOut: { events: 100, webhooks: 10, batchSize: 100, batchesInFlight: 2 },
+    throughput: { events: 800, warmupEvents: 200, batchSize: 400, batchesInFlight: 2 },
+    fanOut: { events: 100, warmupEvents: 20, webhooks: 10, batchSize: 100, batchesInFlight: 2 },
     wideFanOut: { webhooks: 200, createParallel: 8 },
     latency: { ratePerSecond: 100, warmupMs: 300, durationMs: 1200 },
     isolation: {
@@ -79,7 +80,7 @@ export function smokeParams(): Params {
     },
     backlog: { deliveries: 1000, batchSize: 500, batchesInFlight: 2, drainLimitMs: 120_000 },
     publishApi: { clients: 50, warmupMs: 200, durationMs: 800 },
-    postgres: { events: 500, batchSize: 250, batchesInFlight: 2 },
+    postgres: { events: 500, warmupEvents: 100, batchSize: 250, batchesInFlight: 2 },
     ceiling: { warmupMs: 200, durationMs: 800 },
     stallMs: 15_000,
     settleMs: 200,

@@ -81,14 +81,16 @@ export function peakRssBytes(pid: number | undefined): number | null {
 }
 
 /**
- * CPU time (user + system, all threads) a live process has used so far, in ms; null where /proc is not available.
+ * CPU time (user + system, all threads, or only the main one) a live process has used so far, in ms; null where /proc
+ * is not available.
  * Read before and after a run, it gives CPU per delivery: a figure that other load on the machine barely moves,
  * unlike a rate.
  */
-export function cpuTimeMs(pid: number | undefined): number | null {
+export function cpuTimeMs(pid: number | undefined, thread?: 'main'): number | null {
   if (pid === undefined) return null;
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // A process's main thread has the process's id as its thread id.
+    const stat = fs.readFileSync(thread === 'main' ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);

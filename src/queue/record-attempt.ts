@@ -3,8 +3,8 @@
  * last calls, circuit breaker and (when due) automatic disabling — in one transaction, so the statistics can never
  * drift from the attempt log.
  *
- * Group commit: results that arrive together (many deliveries finishing in the same tick) share one transaction.
- * The `AttemptRecorder` queues them and flushes up to `maxBatch` at a time; each caller's promise settles when its
+ * Group commit: results that arrive together share one transaction. The `AttemptRecorder` queues them for up to
+ * `RECORD_WINDOW_MS` (or until `maxBatch` wait) and flushes them at once; each caller's promise settles when its
  * result is committed. One transaction per 100 attempts instead of 100 is most of the worker's database cost.
  */
 import type { Kysely, Selectable } from 'kysely';
@@ -49,6 +49,14 @@ export interface HealthPolicy {
 }
 
 const INSERT_CHUNK = 200;
+
+/**
+ * How long a result may wait for others to share its commit. A call's slot is freed when the call ends, not when it is
+ * recorded (`WorkerLoop`), so this delays only the attempt log, never the next call: the receiver sees no difference.
+ * A commit costs about as much as writing 20 attempts (its WAL frames, the webhooks' health rows read and written
+ * once per group), so at 3 000 results/s a 1 ms window wrote groups of about 17 and a 10 ms one groups of 30-60.
+ */
+export const RECORD_WINDOW_MS = 10;
 
 /** Records a group of results in one transaction. */
 export async function recordAttempts(db: Db, results: AttemptResult[], policy: HealthPolicy): Promise<void> {
@@ -308,6 +316,7 @@ export class AttemptRecorder {
     private readonly db: Db,
     private readonly policy: HealthPolicy,
     private readonly maxBatch = 200,
+    private readonly windowMs = RECORD_WINDOW_MS,
   ) {}
 
   record(result: AttemptResult): Promise<void> {
@@ -325,12 +334,10 @@ export class AttemptRecorder {
     }
     if (this.scheduled) return;
     this.scheduled = true;
-    // A millisecond's wait gathers the results finishing around the same time into one commit; it is far below the
-    // latency a receiver sees, and well worth one commit instead of many.
     setTimeout(() => {
       this.scheduled = false;
       void this.flush();
-    }, 1);
+    }, this.windowMs);
   }
 
   private async flush(): Promise<void> {

@@ -16,9 +16,12 @@ describe('npm run bench -- --smoke', () => {
 
     expect(report.errors, lines.join('\n')).toEqual([]);
     expect(report.meta.scenarios).toEqual(SCENARIOS);
-    // One verification per delivering scenario, plus the publish API's count of failed publishes.
+    // One verification per delivering scenario (throughput and fan-out verify their warm-up too), plus the publish
+    // API's count of failed publishes.
     expect(report.checks.map((c) => c.scenario)).toEqual([
       'throughput',
+      'throughput',
+      'fan-out',
       'fan-out',
       'wide fan-out',
       'latency',

@@ -102,10 +102,6 @@ interface WaitingPublish {
 
 /** Single publishes written in one transaction at most (a batch request has its own limit). */
 const MAX_GROUP = 500;
-/** A publish this soon after the last group's write is part of a stream (see `scheduleGroup`). */
-const GROUP_STREAM_MS = 5;
-/** How long a publish in a stream waits for others to share its commit. */
-const GROUP_WAIT_MS = 1;
 
 export class PublishService {
   constructor(
@@ -139,27 +135,18 @@ export class PublishService {
   private grouping: Promise<void> | null = null;
   private groupScheduled = false;
 
-  /** When the last group was written (epoch ms): publishes arriving close behind it wait a little for company. */
-  private lastGroupAt = 0;
-
   private scheduleGroup(): void {
     if (this.groupScheduled || this.grouping !== null) return;
     this.groupScheduled = true;
-    const run = () => {
+    setImmediate(() => {
       this.groupScheduled = false;
       void this.writeGroup();
-    };
-    // A steady stream of single publishes (one per turn of the event loop) would otherwise commit one by one, and a
-    // commit costs several times an event's own writes. Close behind the last group, this one waits a millisecond to
-    // share its commit; an occasional publish goes at once.
-    if (Date.now() - this.lastGroupAt < GROUP_STREAM_MS) setTimeout(run, GROUP_WAIT_MS);
-    else setImmediate(run);
+    });
   }
 
   private async writeGroup(): Promise<void> {
     const group = this.waiting.splice(0, MAX_GROUP);
     if (group.length === 0) return;
-    this.lastGroupAt = Date.now();
     this.grouping = (async () => {
       try {
         const outcomes = await this.writeAll(group);

@@ -5,6 +5,7 @@ import * as m003 from './migrations/003-batches-ordering.js';
 import * as m004 from './migrations/004-claim-index.js';
 import * as m005 from './migrations/005-covering-due-index.js';
 import * as m006 from './migrations/006-live-queue-indexes.js';
+import * as m007 from './migrations/007-attempts-by-id.js';
 import type { Database } from './schema.js';
 
 /** Migrations are listed here, not discovered on disk, so they work the same from source and from a bundle. */
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-claim-index': m004,
   '005-covering-due-index': m005,
   '006-live-queue-indexes': m006,
+  '007-attempts-by-id': m007,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -312,7 +312,7 @@ export class DeliveryExecutor {
       success,
       countsAsFailure: verdict.countsAsFailure,
       disableReason: verdict.result === 'gone' ? 'gone' : null,
-      call: callRecord(result, success, error),
+      call: () => callRecord(result, success, error),
       finishedAt,
     });
     // The caller (a test call, a validation) shows the attempt as sent.

@@ -89,6 +89,20 @@ export function newId<K extends IdKind>(kind: K, nowMs: number = Date.now()): Id
   return `${ID_PREFIXES[kind]}_${ulidBody(nowMs)}` as Id<K>;
 }
 
+/**
+ * The least id of this kind made at `ms` or later: every id made before `ms` sorts below it, every id made from `ms`
+ * on sorts at or above it. Lets "older than" be an id range (the primary key) instead of an index on a timestamp.
+ */
+export function firstIdAt<K extends IdKind>(kind: K, ms: number): Id<K> {
+  let time = '';
+  let t = Math.max(0, Math.floor(ms));
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return `${ID_PREFIXES[kind]}_${time}${'0'.repeat(16)}` as Id<K>;
+}
+
 const ID_PATTERN = /^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** True when `value` looks like an id of this kind; used to answer 404 early for malformed ids. */

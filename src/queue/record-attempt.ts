@@ -38,7 +38,11 @@ export interface AttemptResult {
   countsAsFailure: boolean;
   /** Set when this outcome disables the webhook at once (410 Gone). */
   disableReason: 'gone' | null;
-  call: CallRecord;
+  /**
+   * The call as a webhook's last call shows it. A function: only a webhook's latest result of a recording group is
+   * shown (and its latest success and failure), so the others are never built.
+   */
+  call: () => CallRecord;
   /** When the call finished: the time the webhook's health is judged at. */
   finishedAt: number;
 }
@@ -259,14 +263,14 @@ async function updateWebhookHealth(
   if (sinceSuccessReset) q.text(', stat_failures_since_success = ').param(failuresAfterLastSuccess);
   else q.text(', stat_failures_since_success = stat_failures_since_success + ').param(failures);
   // The last call is also the last success or failure: serialised once.
-  const lastCall = toJson(last.call);
+  const lastCall = toJson(last.call());
   q.text(', last_call = ').param(lastCall);
   if (lastSuccess !== null) {
-    q.text(', last_success = ').param(lastSuccess === last ? lastCall : toJson(lastSuccess.call));
+    q.text(', last_success = ').param(lastSuccess === last ? lastCall : toJson(lastSuccess.call()));
     q.text(', last_success_at = ').param(lastSuccess.finishedAt);
   }
   if (lastFailure !== null)
-    q.text(', last_failure = ').param(lastFailure === last ? lastCall : toJson(lastFailure.call));
+    q.text(', last_failure = ').param(lastFailure === last ? lastCall : toJson(lastFailure.call()));
   q.text(', circuit_state = ').param(circuit.state);
   q.text(', circuit_failure_count = ').param(circuit.failureCount);
   q.text(', circuit_opened_at = ').param(circuit.openedAt);

@@ -54,19 +54,19 @@ for (const dialect of DIALECTS) {
         .executeTakeFirstOrThrow();
       expect(stored.request_body).toBe('');
 
-      // Fifteen days later (retention 14): the delivery and its event are older than the period, but the delivery was
-      // last attempted yesterday, so that attempt — and what it is rebuilt from — stays.
-      const now = Date.now() + 15 * DAY;
+      // The delivery and its event are older than the period (retention 14 days), but the delivery was attempted just
+      // now, so that attempt — and what it is rebuilt from — stays.
+      const now = Date.now();
       const db = t.core.db.kysely;
       await db
         .updateTable('deliveries')
-        .set({ last_attempt_at: now - DAY })
+        .set({ created_at: now - 15 * DAY })
         .where('webhook_id', '=', w.id)
         .execute();
       await db
-        .updateTable('attempts')
-        .set({ requested_at: now - DAY })
-        .where('webhook_id', '=', w.id)
+        .updateTable('events')
+        .set({ created_at: now - 15 * DAY })
+        .where('id', '=', pub.body.id)
         .execute();
       await pruneExpired(t.core.db, now, 14);
       const kept = await attemptsOf();
@@ -74,18 +74,9 @@ for (const dialect of DIALECTS) {
       expect(kept[0]?.requestBody).toBe(sent?.body);
       expect((await t.call('GET', `/v1/events/${pub.body.id}`, { key })).status).toBe(200);
 
-      // Once that attempt has expired as well, all of it goes.
-      await db
-        .updateTable('attempts')
-        .set({ requested_at: now - 15 * DAY })
-        .where('webhook_id', '=', w.id)
-        .execute();
-      await db
-        .updateTable('deliveries')
-        .set({ last_attempt_at: now - 15 * DAY })
-        .where('webhook_id', '=', w.id)
-        .execute();
-      const report = await pruneExpired(t.core.db, now, 14);
+      // Fifteen days on, that attempt has expired as well (an attempt's age is its id's: the id starts with the time
+      // it was made), and all of it goes.
+      const report = await pruneExpired(t.core.db, now + 15 * DAY, 14);
       expect(report).toMatchObject({ attempts: 1, deliveries: 1 });
       expect(report.events).toBeGreaterThanOrEqual(1);
       expect(await attemptsOf()).toHaveLength(0);

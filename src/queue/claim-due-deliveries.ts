@@ -51,6 +51,11 @@ export interface ClaimOptions {
    * table, so the caller allows it a few times a second, not on every claim. Default true.
    */
   lookPast?: boolean;
+  /**
+   * Whether to look for other webhooks' due work at all (steps 2 and 3 below), or only top up `topUp`. A caller that
+   * just found none, and has heard of no new work since, skips them for a while. Default true.
+   */
+  others?: boolean;
 }
 
 /** Candidates read per slot in the first window (bounded: a crowded window is what step 2 is for). */
@@ -59,7 +64,7 @@ const MAX_CANDIDATES = 400;
 /** Other webhooks looked at when the window is crowded out. */
 const MAX_OTHER_WEBHOOKS = 100;
 /** Held webhooks topped up by their own index per claim. */
-const MAX_TOP_UPS = 20;
+export const MAX_TOP_UPS = 20;
 /** Held webhooks left out of the window in SQL, at most. */
 const MAX_EXCLUDED = 50;
 
@@ -143,7 +148,7 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
   const heldIds = excluded.length <= MAX_EXCLUDED ? excluded : [];
   const oldest = dueCandidates(db, o.now).select('next_attempt_at').orderBy('next_attempt_at').limit(window);
   const first =
-    chosen.length >= o.limit
+    chosen.length >= o.limit || o.others === false
       ? []
       : heldIds.length === 0
         ? await oldest.execute()
@@ -157,7 +162,7 @@ export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<Deliv
   // Webhooks were left out of the window: others may wait behind their backlog.
   if (heldIds.length > 0) crowded = true;
 
-  if (chosen.length < o.limit && crowded && o.lookPast !== false) {
+  if (chosen.length < o.limit && crowded && o.lookPast !== false && o.others !== false) {
     const full = [...taken].filter(([, n]) => n >= o.perWebhookHold).map(([id]) => id);
     let others = db.kysely
       .selectFrom('webhooks')

@@ -108,6 +108,28 @@ for (const dialect of DIALECTS) {
       expect(past.map((d) => d.webhook_id)).toEqual([b, b]);
     });
 
+    it('tops up only the held webhooks when told not to look for others', async () => {
+      const a = await webhook('only.a');
+      const b = await webhook('only.b');
+      await publish('only.a', 6);
+      await publish('only.b', 2);
+      const opts = (others: boolean) => ({
+        workerId: 'w1',
+        limit: 10,
+        now: Date.now(),
+        leaseMs: 60_000,
+        held: new Map([[a, 1]]),
+        perWebhookHold: 3,
+        topUp: new Set([a]),
+        others,
+      });
+      const topUpOnly = await claimDueDeliveries(t.core.db, opts(false));
+      expect(topUpOnly.map((d) => d.webhook_id)).toEqual([a, a]);
+      // Looking again, b's due work is found.
+      const all = await claimDueDeliveries(t.core.db, opts(true));
+      expect(all.filter((d) => d.webhook_id === b)).toHaveLength(2);
+    });
+
     it('never hands the same delivery to two concurrent claims', async () => {
       await webhook('race.x');
       await publish('race.x', 60);

@@ -45,6 +45,17 @@ function freshRandom(): Uint8Array {
 let lastMs = 0;
 let lastRandom: Uint8Array = new Uint8Array(RANDOM_BYTES);
 
+/** 48 bits of milliseconds as 10 Crockford base32 characters: the part of an id that sorts by time. */
+function timePart(ms: number): string {
+  let out = '';
+  let t = ms;
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[t % 32] + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
+}
+
 /** Monotonic within one process: ids made in the same millisecond still sort in creation order. */
 function ulidBody(nowMs: number): string {
   let random: Uint8Array;
@@ -65,12 +76,7 @@ function ulidBody(nowMs: number): string {
   lastMs = nowMs;
   lastRandom = random;
 
-  let out = '';
-  let t = nowMs;
-  for (let i = 0; i < 10; i++) {
-    out = ALPHABET[t % 32] + out;
-    t = Math.floor(t / 32);
-  }
+  let out = timePart(nowMs);
   // 80 random bits -> 16 base32 characters, 5 bits at a time.
   let bits = 0;
   let value = 0;
@@ -94,13 +100,7 @@ export function newId<K extends IdKind>(kind: K, nowMs: number = Date.now()): Id
  * on sorts at or above it. Lets "older than" be an id range (the primary key) instead of an index on a timestamp.
  */
 export function firstIdAt<K extends IdKind>(kind: K, ms: number): Id<K> {
-  let time = '';
-  let t = Math.max(0, Math.floor(ms));
-  for (let i = 0; i < 10; i++) {
-    time = ALPHABET[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
-  return `${ID_PREFIXES[kind]}_${time}${'0'.repeat(16)}` as Id<K>;
+  return `${ID_PREFIXES[kind]}_${timePart(Math.max(0, Math.floor(ms)))}${'0'.repeat(16)}` as Id<K>;
 }
 
 const ID_PATTERN = /^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$/;

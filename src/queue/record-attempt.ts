@@ -4,7 +4,7 @@
  * drift from the attempt log.
  *
  * Group commit: results that arrive together share one transaction. The `AttemptRecorder` queues them for up to
- * `RECORD_WINDOW_MS` (or until `maxBatch` wait) and flushes them at once; each caller's promise settles when its
+ * `RECORD_WINDOW_MS` (or until `maxBatch` are waiting) and flushes them at once; each caller's promise settles when its
  * result is committed. One transaction per 100 attempts instead of 100 is most of the worker's database cost.
  */
 import type { Kysely, Selectable } from 'kysely';
@@ -60,7 +60,7 @@ const INSERT_CHUNK = 200;
  * A commit costs about as much as writing 20 attempts (its WAL frames, the webhooks' health rows read and written
  * once per group), so at 3 000 results/s a 1 ms window wrote groups of about 17 and a 10 ms one groups of 30-60.
  */
-export const RECORD_WINDOW_MS = 10;
+const RECORD_WINDOW_MS = 10;
 
 /** Records a group of results in one transaction. */
 export async function recordAttempts(db: Db, results: AttemptResult[], policy: HealthPolicy): Promise<void> {
@@ -320,7 +320,6 @@ export class AttemptRecorder {
     private readonly db: Db,
     private readonly policy: HealthPolicy,
     private readonly maxBatch = 200,
-    private readonly windowMs = RECORD_WINDOW_MS,
   ) {}
 
   record(result: AttemptResult): Promise<void> {
@@ -341,7 +340,7 @@ export class AttemptRecorder {
     setTimeout(() => {
       this.scheduled = false;
       void this.flush();
-    }, this.windowMs);
+    }, RECORD_WINDOW_MS);
   }
 
   private async flush(): Promise<void> {

@@ -3,7 +3,11 @@ export interface Params {
   /** `warmupEvents`: published first, to webhooks of their own, delivered and verified, not measured. */
   throughput: { events: number; warmupEvents: number; batchSize: number; batchesInFlight: number };
   fanOut: { events: number; warmupEvents: number; webhooks: number; batchSize: number; batchesInFlight: number };
-  wideFanOut: { webhooks: number; createParallel: number };
+  /**
+   * `warmupWebhooks` × `warmupEvents`: one event at a time to webhooks of their own first, delivered and verified, not
+   * measured (0: none).
+   */
+  wideFanOut: { webhooks: number; createParallel: number; warmupWebhooks: number; warmupEvents: number };
   /** `warmupMs`: published at the same rate before the measured `durationMs`, delivered and verified, not measured. */
   latency: { ratePerSecond: number; warmupMs: number; durationMs: number };
   isolation: {
@@ -36,7 +40,7 @@ export function fullParams(): Params {
   return {
     throughput: { events: 20_000, warmupEvents: 10_000, batchSize: 1000, batchesInFlight: 2 },
     fanOut: { events: 2000, warmupEvents: 1000, webhooks: 10, batchSize: 1000, batchesInFlight: 2 },
-    wideFanOut: { webhooks: 10_000, createParallel: 8 },
+    wideFanOut: { webhooks: 10_000, createParallel: 8, warmupWebhooks: 1_000, warmupEvents: 10 },
     latency: { ratePerSecond: 1000, warmupMs: 5000, durationMs: 30_000 },
     isolation: {
       webhooks: 20,
@@ -67,7 +71,7 @@ export function smokeParams(): Params {
   return {
     throughput: { events: 800, warmupEvents: 200, batchSize: 400, batchesInFlight: 2 },
     fanOut: { events: 100, warmupEvents: 20, webhooks: 10, batchSize: 100, batchesInFlight: 2 },
-    wideFanOut: { webhooks: 200, createParallel: 8 },
+    wideFanOut: { webhooks: 200, createParallel: 8, warmupWebhooks: 20, warmupEvents: 2 },
     latency: { ratePerSecond: 100, warmupMs: 300, durationMs: 1200 },
     isolation: {
       webhooks: 10,

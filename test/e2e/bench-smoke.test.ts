@@ -16,13 +16,14 @@ describe('npm run bench -- --smoke', () => {
 
     expect(report.errors, lines.join('\n')).toEqual([]);
     expect(report.meta.scenarios).toEqual(SCENARIOS);
-    // One verification per delivering scenario (throughput and fan-out verify their warm-up too), plus the publish
-    // API's count of failed publishes.
+    // One verification per delivering scenario (throughput, fan-out and wide fan-out verify their warm-up too), plus
+    // the publish API's count of failed publishes.
     expect(report.checks.map((c) => c.scenario)).toEqual([
       'throughput',
       'throughput',
       'fan-out',
       'fan-out',
+      'wide fan-out',
       'wide fan-out',
       'latency',
       'backlog',

@@ -177,6 +177,21 @@ export class DeliveryExecutor {
     this.deps.sender.withdraw();
   }
 
+  /** A webhook row's JSON columns, parsed once for all the calls that share the row (a claim loads it once). */
+  private readonly parsed = new WeakMap<WebhookRow, { include: string[]; customHeaders: Record<string, string> }>();
+
+  private parsedColumns(webhook: WebhookRow) {
+    let p = this.parsed.get(webhook);
+    if (p === undefined) {
+      p = {
+        include: JSON.parse(webhook.include_resources) as string[],
+        customHeaders: JSON.parse(webhook.headers) as Record<string, string>,
+      };
+      this.parsed.set(webhook, p);
+    }
+    return p;
+  }
+
   /** The secrets to sign with, as stored: the sender opens them (`request-signer.ts`). */
   private sealedSecretsOf(webhook: WebhookRow, now: number): string[] {
     const secrets = [webhook.secret_enc];
@@ -202,7 +217,7 @@ export class DeliveryExecutor {
     const cfg = this.deps.config.delivery;
     const startedAt = this.deps.now();
     const attemptId = newId('attempt', startedAt);
-    const include = JSON.parse(webhook.include_resources) as string[];
+    const { include, customHeaders } = this.parsedColumns(webhook);
     const envelopes = job.events.map((e) => ({
       id: e.id,
       type: e.type,
@@ -223,7 +238,7 @@ export class DeliveryExecutor {
         eventType: [...new Set(job.events.map((e) => e.type))].join(','),
         correlationId: event.correlation_id,
       },
-      JSON.parse(webhook.headers) as Record<string, string>,
+      customHeaders,
       timestampSec,
     );
     const result = await this.deps.sender.send({
@@ -294,7 +309,7 @@ export class DeliveryExecutor {
       requested_at: result.startedAt,
       // As sent: with the signature the sender added (none when it could not sign, and sent nothing).
       request_headers: JSON.stringify(
-        redactHeaders(result.signature === undefined ? headers : { ...headers, 'webhook-signature': result.signature }),
+        redactHeaders(headers, result.signature === undefined ? undefined : ['webhook-signature', result.signature]),
       ),
       // The plain envelope of the attempt's own event is rebuilt from the event when read, not stored again.
       request_body: plainBody ? PLAIN_ENVELOPE_BODY : body,

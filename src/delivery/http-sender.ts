@@ -14,7 +14,7 @@ import { STATUS_CODES } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors } from 'undici';
 import { coerceError } from '../domain/outcome.js';
-import { checkTargetUrl } from '../domain/url-policy.js';
+import { checkTargetUrl, type UrlPolicyResult } from '../domain/url-policy.js';
 import { createGuardedLookup, findSsrfBlockedError, type Resolver } from './guarded-lookup.js';
 import { RequestSigner, type RequestSigning } from './request-signer.js';
 
@@ -88,6 +88,7 @@ const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 16;
 /** Idle sockets are closed before typical server keep-alive timeouts (Node's is 5 s) to avoid reset races. */
 const KEEP_ALIVE_TIMEOUT_MS = 4_000;
 const MAX_ERROR_LENGTH = 300;
+const MAX_CHECKED_URLS = 10_000;
 
 export class HttpSender implements RequestSender {
   readonly launchAhead = 1;
@@ -106,6 +107,7 @@ export class HttpSender implements RequestSender {
    */
   private readonly agents = new Map<number, Agent>();
   private readonly signer: RequestSigner | null;
+  private readonly checkedUrls = new Map<string, UrlPolicyResult>();
   private closed = false;
 
   constructor(opts: HttpSenderOptions) {
@@ -135,7 +137,7 @@ export class HttpSender implements RequestSender {
     });
 
     if (this.closed) return result({ outcome: 'connection_error', error: 'sender is closed' });
-    const policy = checkTargetUrl(req.url, { allowPrivate: this.allowPrivate });
+    const policy = this.checkTarget(req.url);
     if (!policy.ok) return result({ outcome: 'invalid_target', error: policy.reason });
     const url = policy.url;
     const sentHeaders = this.withUserAgent(req.headers);
@@ -247,6 +249,21 @@ export class HttpSender implements RequestSender {
     this.agents.clear();
     // destroy, not close: close waits for in-flight requests, and a hung endpoint must not hold up shutdown.
     await Promise.all(agents.map((agent) => agent.destroy()));
+  }
+
+  /**
+   * `checkTargetUrl`, remembered by URL: a worker calls the same URLs over and over, and parsing one cost about as much
+   * as signing the call. A pure function of the URL and `allowPrivate`, so a remembered answer never goes stale (names
+   * are still checked at connect time by the guarded lookup). Bounded: cleared when it grows past `MAX_CHECKED_URLS`.
+   */
+  private checkTarget(raw: string): UrlPolicyResult {
+    let policy = this.checkedUrls.get(raw);
+    if (policy === undefined) {
+      policy = checkTargetUrl(raw, { allowPrivate: this.allowPrivate });
+      if (this.checkedUrls.size >= MAX_CHECKED_URLS) this.checkedUrls.clear();
+      this.checkedUrls.set(raw, policy);
+    }
+    return policy;
   }
 
   private agentFor(connectTimeoutMs: number): Agent {

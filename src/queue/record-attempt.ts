@@ -82,10 +82,13 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
     }
     const byWebhook = groupBy(results, (r) => r.attempt.webhook_id);
     // One read for every webhook of the group, locking their rows in id order on PostgreSQL so two workers' groups
-    // cannot deadlock on each other; then one write each.
+    // cannot deadlock on each other; then one write each. On SQLite (one writer at a time, no row locks to order) a
+    // webhook whose results all succeeded is not read: its new health does not depend on the old (a success closes
+    // the circuit and ends a failing streak), and its write matches no row if it was deleted meanwhile.
     const ids = [...byWebhook.keys()].sort();
+    const toRead = db.capabilities.skipLocked ? ids : ids.filter((id) => byWebhook.get(id)?.some((r) => !r.success));
     const health = new Map<string, WebhookHealthRow>();
-    for (let i = 0; i < ids.length; i += 500) {
+    for (let i = 0; i < toRead.length; i += 500) {
       let q = trx
         .selectFrom('webhooks')
         .select([
@@ -99,14 +102,16 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
           'audit',
           'version',
         ])
-        .where('id', 'in', ids.slice(i, i + 500))
+        .where('id', 'in', toRead.slice(i, i + 500))
         .orderBy('id');
       if (db.capabilities.skipLocked) q = q.forUpdate();
       for (const w of await q.execute()) health.set(w.id, w);
     }
     for (const id of ids) {
       const rs = byWebhook.get(id) ?? [];
-      const w = health.get(id);
+      const w =
+        health.get(id) ??
+        (rs.every((r) => r.success) && !db.capabilities.skipLocked ? unreadHealth(id, rs) : undefined);
       // A webhook deleted meanwhile, or (never expected) another tenant's: nothing to update.
       if (w === undefined || w.tenant_id !== rs[0]?.attempt.tenant_id) continue;
       await updateWebhookHealth(trx, db, w, rs, policy);
@@ -194,6 +199,26 @@ interface WebhookHealthRow {
   status: string;
   audit: string;
   version: number;
+}
+
+/**
+ * The health row of a webhook that was not read because all its results succeeded: none of its fields but the id and
+ * tenant (the write's WHERE) affect the outcome, and the write is conditional on them.
+ */
+function unreadHealth(id: string, rs: AttemptResult[]): WebhookHealthRow | undefined {
+  const first = rs[0];
+  if (first === undefined || first.attempt.webhook_id !== id) return undefined;
+  return {
+    id,
+    tenant_id: first.attempt.tenant_id,
+    circuit_state: 'closed',
+    circuit_failure_count: 0,
+    circuit_opened_at: null,
+    failing_since: null,
+    status: 'enabled',
+    audit: '{}',
+    version: 0,
+  };
 }
 
 function groupBy<K>(results: AttemptResult[], keyOf: (r: AttemptResult) => K): Map<K, AttemptResult[]> {

@@ -188,7 +188,10 @@ async function updateDeliveries(trx: Kysely<Database>, db: Db, owner: string | n
   await q.run(trx);
 }
 
-/** Applies one webhook's results, in order, to its statistics, last calls and circuit: one read, one write. */
+/**
+ * Applies one webhook's results, in order, to its statistics, last calls and circuit: one read (none on SQLite when
+ * all succeeded: `unreadHealth`), one write.
+ */
 interface WebhookHealthRow {
   id: string;
   tenant_id: string;

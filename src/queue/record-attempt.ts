@@ -86,7 +86,8 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
     // webhook whose results all succeeded is not read: its new health does not depend on the old (a success closes
     // the circuit and ends a failing streak), and its write matches no row if it was deleted meanwhile.
     const ids = [...byWebhook.keys()].sort();
-    const toRead = db.capabilities.skipLocked ? ids : ids.filter((id) => byWebhook.get(id)?.some((r) => !r.success));
+    const mustRead = (rs: AttemptResult[]) => db.capabilities.skipLocked || rs.some((r) => !r.success);
+    const toRead = ids.filter((id) => mustRead(byWebhook.get(id) ?? []));
     const health = new Map<string, WebhookHealthRow>();
     for (let i = 0; i < toRead.length; i += 500) {
       let q = trx
@@ -109,9 +110,7 @@ export async function recordAttempts(db: Db, results: AttemptResult[], policy: H
     }
     for (const id of ids) {
       const rs = byWebhook.get(id) ?? [];
-      const w =
-        health.get(id) ??
-        (rs.every((r) => r.success) && !db.capabilities.skipLocked ? unreadHealth(id, rs) : undefined);
+      const w = mustRead(rs) ? health.get(id) : unreadHealth(id, rs);
       // A webhook deleted meanwhile, or (never expected) another tenant's: nothing to update.
       if (w === undefined || w.tenant_id !== rs[0]?.attempt.tenant_id) continue;
       await updateWebhookHealth(trx, db, w, rs, policy);

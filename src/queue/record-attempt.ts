@@ -209,7 +209,7 @@ interface WebhookHealthRow {
  */
 function unreadHealth(id: string, rs: AttemptResult[]): WebhookHealthRow | undefined {
   const first = rs[0];
-  if (first === undefined || first.attempt.webhook_id !== id) return undefined;
+  if (first === undefined) return undefined;
   return {
     id,
     tenant_id: first.attempt.tenant_id,

@@ -21,6 +21,20 @@ export function directIn(k: Kysely<Database>, target: SqlTarget): DirectSql | nu
   return target.direct !== null && k.isTransaction ? target.direct : null;
 }
 
+/**
+ * Runs `fn` holding the database's one connection on SQLite, so that `fn` may use the synchronous runner outside a
+ * transaction (it gets null on PostgreSQL, whose pool gives each statement a connection). Every statement then still
+ * commits on its own, as it would through Kysely.
+ */
+export function withDirect<T>(
+  db: Pick<Db, 'kysely' | 'direct'>,
+  fn: (k: Kysely<Database>, direct: DirectSql | null) => Promise<T>,
+): Promise<T> {
+  const { direct } = db;
+  if (direct === null) return fn(db.kysely, null);
+  return db.kysely.connection().execute((k) => fn(k, direct));
+}
+
 export class RawStatement {
   private readonly parts: string[] = [];
   readonly params: unknown[] = [];
@@ -51,6 +65,21 @@ export class RawStatement {
       this.param(values).text(`::${type}[]`);
     });
     return this.text(')');
+  }
+
+  /**
+   * `column IN (…values)` (or `NOT IN`) with the values as one parameter: a JSON array read by `json_each` on SQLite,
+   * a text array on PostgreSQL. One statement text whatever the number of values, so it is prepared once (a list of
+   * placeholders had a text per count).
+   */
+  inList(column: string, values: readonly string[], not = false): this {
+    if (this.dialect === 'postgres')
+      return this.text(`${column} ${not ? '<> ALL' : '= ANY'}(`)
+        .param(values)
+        .text('::text[])');
+    return this.text(`${column} ${not ? 'NOT IN' : 'IN'} (SELECT value FROM json_each(`)
+      .param(JSON.stringify(values))
+      .text('))');
   }
 
   /** `(p1, p2, …)` for a list of values. */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { EVENT_COLUMNS } from '../../src/db/repos/events-repo.js';
-import { directIn, insertRows, RawStatement, type SqlType } from '../../src/db/raw-sql.js';
+import { directIn, insertRows, RawStatement, type SqlType, withDirect } from '../../src/db/raw-sql.js';
 import type { EventsTable, SettingsTable } from '../../src/db/schema.js';
 import { createTestDatabase, DIALECTS, postgresAvailable, type TestDatabase } from '../helpers/databases.js';
 
@@ -110,6 +110,58 @@ for (const dialect of DIALECTS) {
             .run(trx, directIn(trx, db)),
         );
       expect(res.numAffectedRows).toBe(1n);
+    });
+
+    it('matches a list of values given as one parameter, whatever its length or contents', async () => {
+      const odd = ["d-it's", 'd-"quoted"', 'd-, {braced}', 'd-ünïcode', 'd-plain'];
+      const many = Array.from({ length: 1_200 }, (_, i) => `d-${String(i).padStart(4, '0')}`);
+      await insertRows(
+        db.kysely,
+        db,
+        'settings',
+        COLUMNS,
+        [...odd, ...many].map((key) => ({ key, value: key })),
+        200,
+      );
+      const matching = async (values: string[], not = false) => {
+        const q = new RawStatement(db.dialect)
+          .text("SELECT key FROM settings WHERE key LIKE 'd-%' AND ")
+          .inList('key', values, not)
+          .text(' ORDER BY key');
+        return (await withDirect(db, (k, direct) => q.run<{ key: string }>(k, direct))).rows.map((r) => r.key);
+      };
+      expect(await matching([...odd, 'd-absent'])).toEqual([...odd].sort());
+      expect(await matching(many.slice(0, 1_100))).toEqual(many.slice(0, 1_100));
+      expect(await matching([])).toEqual([]);
+      expect(await matching([...many, 'd-plain'], true)).toEqual(odd.filter((k) => k !== 'd-plain').sort());
+      expect((await matching([], true)).length).toBe(odd.length + many.length);
+    });
+
+    it('runs synchronous statements outside a transaction only while it holds the connection', async () => {
+      // A transaction is open and waiting (another caller's): a statement run meanwhile through withDirect must not
+      // land in it, so it stays when that transaction rolls back.
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let begun: () => void = () => {};
+      const open = new Promise<void>((resolve) => {
+        begun = resolve;
+      });
+      const other = db.kysely.transaction().execute(async (trx) => {
+        await insertRows(trx, db, 'settings', COLUMNS, [{ key: 'e-rolled-back', value: 'x' }], 100);
+        begun();
+        await held;
+        throw new Error('abort');
+      });
+      await open;
+      const outside = withDirect(db, (k, direct) =>
+        new RawStatement(db.dialect).text("INSERT INTO settings (key, value) VALUES ('e-kept', 'y')").run(k, direct),
+      );
+      release();
+      await expect(other).rejects.toThrow('abort');
+      await outside;
+      expect(await keys('e-')).toEqual(['e-kept']);
     });
   });
 }

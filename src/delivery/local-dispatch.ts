@@ -1,7 +1,7 @@
 /**
  * The hand-over between an API and a worker in the same process (`--role all`): deliveries a publish writes already
- * leased to the local worker, when it has room for them, and gives to it on commit. Everything else takes the durable
- * queue. Implemented by `DeliveryEngine.dispatch`; used by the publish service.
+ * leased to the local worker, when its hand-over budget has room for them, and gives to it on commit. Everything else
+ * takes the durable queue. Implemented by `DeliveryEngine.dispatch`; used by the publish service.
  */
 import type { Job } from './executor.js';
 
@@ -9,47 +9,62 @@ export interface LocalDispatch {
   /** The lease owner written on handed-over rows. */
   readonly workerId: string;
   leaseMs(): number;
-  /** Room for one more job of this webhook, taken now (false: write the delivery pending). */
-  reserve(webhookId: string): boolean;
-  /** The transaction failed: the reserved job will not come. */
-  unreserve(webhookId: string): void;
-  /** Committed: the jobs whose room was reserved. */
-  accept(jobs: Job[]): void;
+  /** Room for one more job holding `bytes` of payload, taken now (false: write the delivery pending). */
+  reserve(bytes: number): boolean;
+  /** A reservation whose job will not come (its transaction failed). */
+  unreserve(bytes: number): void;
+  /** Committed: the jobs whose room was reserved, each with the bytes its reservation took. */
+  accept(jobs: ReadonlyArray<{ job: Job; bytes: number }>): void;
 }
 
-const MAX_PER_WRITE = 256;
+/** A reservation: the lease its delivery row is written with, and the room it took. */
+export interface HandOverLease {
+  owner: string;
+  expiresAt: number;
+  bytes: number;
+}
+
+/**
+ * Webhooks whose deliveries one transaction may hand over: their rows are loaded in the publishing transaction, so a
+ * wide fan-out hands over its first few hundred webhooks' calls (which gain little from skipping the queue) instead
+ * of delaying the publish's answer by loading thousands.
+ */
+const MAX_WEBHOOKS_PER_WRITE = 256;
 
 /**
  * One transaction's hand-overs: reserved as rows are assembled, given to the worker after the commit, or given back
  * when the transaction fails. Without a local worker it takes nothing.
  */
 export class HandOff {
-  private readonly jobs: Job[] = [];
-  private readonly reserved: string[] = [];
-  /** Deliveries waiting for their webhook's row (`attachWebhooks`). */
-  private readonly unattached: Array<Omit<Job, 'webhook'>> = [];
+  private readonly jobs: Array<{ job: Job; bytes: number }> = [];
+  /** Reservations whose job has not been added. */
+  private readonly open = new Set<HandOverLease>();
+  private readonly webhooks = new Set<string>();
+  /** Deliveries waiting for their webhook's row (`attachWebhooks`), with the room they took. */
+  private readonly unattached: Array<{ job: Omit<Job, 'webhook'>; bytes: number }> = [];
   /**
-   * Some delivery went to the queue that the local worker may take at once. A delivery refused for want of room
-   * needs no wake-up: the worker claims again when its calls free room, and a wake now would only run a claim that
-   * takes nothing — between the publish's commit and the hand-over of the other deliveries, delaying their calls.
+   * Some delivery went to the queue that the local worker may take at once — a batch, a FIFO delivery, or one the
+   * hand-over budget had no room for (claims have room of their own): the worker should look now.
    */
   queuedClaimable = false;
 
   constructor(private readonly dispatch: LocalDispatch | null) {}
 
-  /**
-   * The lease for a row of `webhookId`, or null when it goes through the queue. At most `MAX_PER_WRITE` per
-   * transaction: a wide fan-out's first few hundred calls gain little from skipping the queue, and handing over
-   * thousands would delay the publish's answer by loading their webhooks.
-   */
-  lease(webhookId: string, now: number): { owner: string; expiresAt: number } | null {
-    if (this.dispatch === null || this.reserved.length >= MAX_PER_WRITE) {
+  /** The lease for a row of `webhookId` whose event holds `bytes` of payload, or null when it takes the queue. */
+  lease(webhookId: string, now: number, bytes: number): HandOverLease | null {
+    const { dispatch } = this;
+    if (
+      dispatch === null ||
+      (!this.webhooks.has(webhookId) && this.webhooks.size >= MAX_WEBHOOKS_PER_WRITE) ||
+      !dispatch.reserve(bytes)
+    ) {
       this.queuedClaimable = true;
       return null;
     }
-    if (!this.dispatch.reserve(webhookId)) return null;
-    this.reserved.push(webhookId);
-    return { owner: this.dispatch.workerId, expiresAt: now + this.dispatch.leaseMs() };
+    this.webhooks.add(webhookId);
+    const lease = { owner: dispatch.workerId, expiresAt: now + dispatch.leaseMs(), bytes };
+    this.open.add(lease);
+    return lease;
   }
 
   /** A delivery that must take the queue (a batch, FIFO order): the worker should look at once. */
@@ -57,17 +72,19 @@ export class HandOff {
     this.queuedClaimable = true;
   }
 
-  /** A leased delivery; `attachWebhooks` loads its webhook row (one query for a whole publish). */
-  add(job: Omit<Job, 'webhook'>): void {
-    this.unattached.push(job);
+  /** A delivery written with `lease`; `attachWebhooks` loads its webhook row (one query for a whole publish). */
+  add(job: Omit<Job, 'webhook'>, lease: HandOverLease): void {
+    this.open.delete(lease);
+    this.unattached.push({ job, bytes: lease.bytes });
   }
 
   /** Loads the webhook rows of deliveries added without them, inside the publishing transaction. */
   async attachWebhooks(load: (ids: string[]) => Promise<Array<Job['webhook'] & { id: string }>>): Promise<void> {
     if (this.unattached.length === 0) return;
-    const rows = await load([...new Set(this.unattached.map((j) => j.delivery.webhook_id))]);
+    const rows = await load([...new Set(this.unattached.map((j) => j.job.delivery.webhook_id))]);
     const byId = new Map(rows.map((r) => [r.id, r]));
-    for (const j of this.unattached) this.jobs.push({ ...j, webhook: byId.get(j.delivery.webhook_id) });
+    for (const { job, bytes } of this.unattached)
+      this.jobs.push({ job: { ...job, webhook: byId.get(job.delivery.webhook_id) }, bytes });
     this.unattached.length = 0;
   }
 
@@ -75,14 +92,22 @@ export class HandOff {
   committed(): void {
     const { dispatch } = this;
     const jobs = this.jobs.splice(0);
-    this.reserved.length = 0;
+    this.giveBackOpen();
+    this.webhooks.clear();
     if (dispatch !== null && jobs.length > 0) setImmediate(() => dispatch.accept(jobs));
   }
 
   failed(): void {
-    for (const webhookId of this.reserved) this.dispatch?.unreserve(webhookId);
-    this.reserved.length = 0;
+    this.giveBackOpen();
+    for (const { bytes } of [...this.jobs, ...this.unattached]) this.dispatch?.unreserve(bytes);
     this.jobs.length = 0;
     this.unattached.length = 0;
+    this.webhooks.clear();
+  }
+
+  /** Reservations no delivery was added for. */
+  private giveBackOpen(): void {
+    for (const { bytes } of this.open) this.dispatch?.unreserve(bytes);
+    this.open.clear();
   }
 }

@@ -8,6 +8,8 @@
  *   `launchAhead`: a sender that applies those caps itself takes more, and starts them as its calls end);
  * - held: running plus prefetched (claimed, leased, waiting here for a slot of their webhook). A webhook may hold up
  *   to `perWebhookConcurrency × prefetch`, so when a call finishes the next one starts without a database round trip.
+ * - handed over: jobs a publish in this process wrote already leased here (`reserve`). They wait in their webhook's
+ *   lane like held jobs, but are not held: they have a budget of their own, so claims go on as if they were not here.
  *
  * One slow endpoint cannot delay the others: the claim takes no more of a webhook's deliveries than it may still
  * hold, so a slow webhook's backlog stays in the database while other webhooks' work is claimed and run.
@@ -61,6 +63,8 @@ export interface LoopOptions {
   prefetch?: number;
   /** Rounds of the caps on running calls handed to the sender at once (`RequestSender.launchAhead`); default 1. */
   launchAhead?: number;
+  /** The most hand-overs (`reserve`) held at once, in jobs and in payload bytes; default none. */
+  handOver?: { maxJobs: number; maxBytes: number };
   pollIntervalMs: number;
 }
 
@@ -80,12 +84,17 @@ export class WorkerLoop<J extends LoopJob> {
   private readonly prefetch: number;
   /** The cap on running calls in all: the options' times `launchAhead`. */
   private readonly maxRunning: number;
+  /** Reserved and accepted hand-overs (`reserve`), against their budget. */
+  private readonly handOver: { jobs: number; bytes: number; maxJobs: number; maxBytes: number };
+  /** Accepted hand-overs not yet ended, with the bytes each reserved. */
+  private readonly handedOver = new Map<J, number>();
 
   constructor(
     private readonly ports: WorkerPorts<J>,
     private readonly opts: LoopOptions,
   ) {
     this.prefetch = Math.max(1, opts.prefetch ?? 1);
+    this.handOver = { jobs: 0, bytes: 0, ...(opts.handOver ?? { maxJobs: 0, maxBytes: 0 }) };
     const ahead = Math.max(1, opts.launchAhead ?? 1);
     this.maxRunning = opts.concurrency * ahead;
     this.calls = new LaneScheduler<J>(
@@ -115,10 +124,7 @@ export class WorkerLoop<J extends LoopJob> {
     this.wake();
     await this.loopDone;
     const unstarted = this.calls.takeWaiting();
-    for (const job of unstarted) {
-      this.heldCount--;
-      this.releaseOne(job.webhookId);
-    }
+    for (const job of unstarted) this.letGo(job);
     if (unstarted.length > 0) {
       try {
         await this.ports.release(unstarted);
@@ -221,33 +227,54 @@ export class WorkerLoop<J extends LoopJob> {
   }
 
   /**
-   * Direct hand-over (an API in this process publishing): reserves room for one job of `webhookId` as a claim would —
-   * within the worker's and the webhook's hold — before the job's delivery row is written, already leased to this
-   * worker. False when there is no room or the loop is stopping: the delivery is then written pending, for a claim.
+   * Direct hand-over (an API in this process publishing): reserves room for one job holding `bytes` of payload before
+   * its delivery row is written, already leased to this worker. False when the hand-overs' own budget is spent or the
+   * loop is stopping: the delivery is then written pending, for a claim.
+   *
+   * Hand-overs are not claims: they take none of the claims' room (the worker's and each webhook's hold), so a webhook
+   * with thousands handed over here still has its queued work — retries, what a full budget sent to the queue — claimed
+   * as before, and other webhooks' work is claimed whatever this one holds. They wait in their webhook's lane, which
+   * keeps the webhook to its concurrency; what bounds them is memory, hence a budget of jobs and of payload bytes.
    */
-  reserve(webhookId: string): boolean {
-    if (!this.running) return false;
-    if (this.heldCount >= this.opts.concurrency * this.prefetch) return false;
-    if ((this.heldPer.get(webhookId) ?? 0) >= this.opts.perWebhookConcurrency * this.prefetch) return false;
-    this.heldCount++;
-    this.holdOne(webhookId);
+  reserve(bytes: number): boolean {
+    const { handOver } = this;
+    if (!this.running || handOver.jobs >= handOver.maxJobs || handOver.bytes + bytes > handOver.maxBytes) return false;
+    handOver.jobs++;
+    handOver.bytes += bytes;
     return true;
   }
 
-  /** Gives back a reservation whose delivery was not written (its transaction failed). */
-  unreserve(webhookId: string): void {
-    this.heldCount--;
-    this.releaseOne(webhookId);
+  /** Gives back a reservation whose job will not come (its transaction failed). */
+  unreserve(bytes: number): void {
+    this.handOver.jobs--;
+    this.handOver.bytes -= bytes;
   }
 
-  /** Takes a reserved job whose delivery row is committed. Stopping meanwhile: it is handed back to the queue. */
-  acceptReserved(job: J): void {
+  /**
+   * Takes a reserved job whose delivery row is committed, with the bytes its reservation took. Stopping meanwhile: it
+   * is handed back to the queue.
+   */
+  acceptReserved(job: J, bytes: number): void {
     if (this.running) {
+      this.handedOver.set(job, bytes);
       this.calls.push(job.webhookId, job, job.minIntervalMs);
       return;
     }
-    this.unreserve(job.webhookId);
+    this.unreserve(bytes);
     this.ports.release([job]).catch((err: unknown) => this.ports.onError(err));
+  }
+
+  /** Counts a job that ends here out of what holds it: the hand-over budget, or the claims' hold. */
+  private letGo(job: J): 'handed' | 'claimed' {
+    const bytes = this.handedOver.get(job);
+    if (bytes !== undefined) {
+      this.handedOver.delete(job);
+      this.unreserve(bytes);
+      return 'handed';
+    }
+    this.heldCount--;
+    this.releaseOne(job.webhookId);
+    return 'claimed';
   }
 
   /** Runs a job the scheduler started; `done` frees its slot and starts the next waiting job. */
@@ -265,9 +292,9 @@ export class WorkerLoop<J extends LoopJob> {
       .catch((err: unknown) => this.ports.onError(err))
       .finally(() => {
         freeSlot();
-        this.heldCount--;
-        this.releaseOne(job.webhookId);
         this.active.delete(p);
+        // A hand-over's end frees no claim room: nothing to claim for.
+        if (this.letGo(job) === 'handed') return;
         // Claim again when it can bring something: this webhook's prefetch ran down to half, or the worker's hold was
         // full. (Waking on every finished call would run a claim per delivery.)
         const hold = this.opts.perWebhookConcurrency * this.prefetch;

@@ -173,13 +173,17 @@ describe('WorkerLoop', () => {
     await stopping;
   });
 
-  it('takes hand-overs within the hold, gets room back from a failed write, and hands back after stop', async () => {
+  it('takes hand-overs within their own budget, not the hold, gets room back from a failed write, and hands back after stop', async () => {
     const started: number[] = [];
     const released: FakeJob[] = [];
     const calls = new Map<number, () => void>();
+    const claims: Array<{ limit: number; held: Map<string, number> }> = [];
     const loop = new WorkerLoop<FakeJob>(
       {
-        claim: async () => [],
+        claim: async (limit, held) => {
+          claims.push({ limit, held: new Map(held) });
+          return [];
+        },
         run: (job) => {
           started.push(job.id);
           return new Promise<void>((resolve) => calls.set(job.id, resolve));
@@ -189,43 +193,61 @@ describe('WorkerLoop', () => {
         },
         ...idlePorts,
       },
-      { concurrency: 8, perWebhookConcurrency: 1, prefetch: 2, pollIntervalMs: 20 },
+      {
+        concurrency: 8,
+        perWebhookConcurrency: 1,
+        prefetch: 2,
+        pollIntervalMs: 20,
+        handOver: { maxJobs: 3, maxBytes: 100 },
+      },
     );
     loop.start();
     const handOff = (d: LocalDispatch) => new HandOff(d);
     const dispatch: LocalDispatch = {
       workerId: 'w',
       leaseMs: () => 1000,
-      reserve: (id) => loop.reserve(id),
-      unreserve: (id) => loop.unreserve(id),
+      reserve: (bytes) => loop.reserve(bytes),
+      unreserve: (bytes) => loop.unreserve(bytes),
       accept: (jobs) => {
-        for (const j of jobs) loop.acceptReserved(j as unknown as FakeJob);
+        for (const { job, bytes } of jobs) loop.acceptReserved(job as unknown as FakeJob, bytes);
       },
     };
-    // A webhook may hold 2 (1 slot × prefetch 2): a third reservation is refused.
+    // The budget is 3 jobs: more than the webhook's hold of 2 (1 slot × prefetch 2), which is for claims only.
     const failed = handOff(dispatch);
-    expect(failed.lease('a', 0)).not.toBeNull();
-    expect(failed.lease('a', 0)).not.toBeNull();
-    expect(failed.lease('a', 0)).toBeNull();
+    for (let i = 0; i < 3; i++) expect(failed.lease('a', 0, 10)).not.toBeNull();
+    expect(failed.lease('a', 0, 10)).toBeNull();
+    // Refused for want of budget: the delivery is queued, and the worker should claim it now.
+    expect(failed.queuedClaimable).toBe(true);
     failed.failed();
-    // The failed transaction gave its room back.
+    // The failed transaction gave its room back; the budget of bytes holds too.
     const ok = handOff(dispatch);
-    expect(ok.lease('a', 0)?.expiresAt).toBe(1000);
-    expect(ok.lease('a', 0)).not.toBeNull();
-    for (const id of [1, 2]) ok.add({ id, webhookId: 'a', delivery: { webhook_id: 'a' } } as unknown as Job);
+    expect(ok.lease('a', 0, 101)).toBeNull();
+    const leases = [ok.lease('a', 0, 50), ok.lease('a', 0, 40)];
+    expect(leases[0]?.expiresAt).toBe(1000);
+    expect(ok.lease('a', 0, 1)).not.toBeNull(); // reserved, but no delivery added: given back on commit
+    leases.forEach((lease, i) => {
+      if (lease !== null) ok.add({ id: i + 1, webhookId: 'a', delivery: { webhook_id: 'a' } } as unknown as Job, lease);
+    });
     await ok.attachWebhooks(async () => []);
     ok.committed();
     await tick(5);
     // One slot: the first runs, the second waits its turn.
     expect(started).toEqual([1]);
+    // Meanwhile claims go on with all their room: the hand-overs hold none of it.
+    await tick(30);
+    expect(claims.at(-1)).toEqual({ limit: 16, held: new Map() });
     calls.get(1)?.();
     await tick(5);
     expect(started).toEqual([1, 2]);
+    // Job 2 holds 40 bytes (job 1's and the unused reservation's came back): 60 more fit, 61 do not.
+    expect(handOff(dispatch).lease('b', 0, 61)).toBeNull();
     // Reserved before the stop, committed after it: handed back to the queue, never started.
     const late = handOff(dispatch);
-    expect(late.lease('b', 0)).not.toBeNull();
+    const lateLease = late.lease('b', 0, 50);
+    expect(lateLease).not.toBeNull();
     const stopping = loop.stop();
-    late.add({ id: 3, webhookId: 'b', delivery: { webhook_id: 'b' } } as unknown as Job);
+    if (lateLease !== null)
+      late.add({ id: 3, webhookId: 'b', delivery: { webhook_id: 'b' } } as unknown as Job, lateLease);
     await late.attachWebhooks(async () => []);
     late.committed();
     calls.get(2)?.();
@@ -233,7 +255,7 @@ describe('WorkerLoop', () => {
     await tick(5);
     expect(released.map((j) => j.id)).toEqual([3]);
     expect(started).toEqual([1, 2]);
-    expect(handOff(dispatch).lease('c', 0)).toBeNull();
+    expect(handOff(dispatch).lease('c', 0, 1)).toBeNull();
   });
 
   it('keeps a slow webhook to its cap and goes on claiming other webhooks', async () => {

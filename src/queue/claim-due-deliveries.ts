@@ -237,16 +237,33 @@ export async function nextDueAt(db: Db): Promise<number | null> {
 /**
  * A live worker keeps its claims: its leases are pushed out while it runs (or holds) them, so a prefetched delivery
  * waiting behind a slow endpoint is not taken for abandoned. A worker that dies stops renewing, and its leases expire.
+ * In chunks, with a turn of the event loop between them: a worker may hold tens of thousands (hand-overs, `WorkerLoop`),
+ * and one statement for all of them would hold the database, and this process, for a noticeable time.
  */
 export async function renewLeases(db: Db, workerId: string, until: number): Promise<number> {
-  const res = await db.kysely
-    .updateTable('deliveries')
-    .set({ lease_expires_at: until })
-    .where('status', '=', STATUS_SQL.delivering)
-    .where('lease_owner', '=', workerId)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows);
+  let renewed = 0;
+  for (;;) {
+    const res = await db.kysely
+      .updateTable('deliveries')
+      .set({ lease_expires_at: until })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('deliveries')
+          .select('id')
+          .where('status', '=', STATUS_SQL.delivering)
+          .where('lease_owner', '=', workerId)
+          // Not yet renewed by this round (nor leased after it began).
+          .where('lease_expires_at', '<', until)
+          .limit(RENEW_CHUNK),
+      )
+      .executeTakeFirst();
+    const n = Number(res.numUpdatedRows);
+    renewed += n;
+    if (n < RENEW_CHUNK) return renewed;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
+const RENEW_CHUNK = 1_000;
 
 /** Gives claimed, never-started deliveries back to the queue, due now (a worker stopping cleanly). */
 export async function releaseClaims(db: Db, workerId: string, ids: string[], now: number): Promise<void> {

@@ -3,7 +3,7 @@
  * concurrent claims, FIFO heads, batch closing and lease recovery.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { claimDueDeliveries, reclaimExpiredLeases } from '../../src/queue/claim-due-deliveries.js';
+import { claimDueDeliveries, reclaimExpiredLeases, renewLeases } from '../../src/queue/claim-due-deliveries.js';
 import { DIALECTS, postgresAvailable } from '../helpers/databases.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -178,6 +178,41 @@ for (const dialect of DIALECTS) {
         (d) => d.webhook_id === w,
       );
       expect(again.map((d) => d.id).sort()).toEqual(leased.map((d) => d.id).sort());
+    });
+
+    it("renews every lease a worker holds, however many, and no other worker's", async () => {
+      const a = await webhook('renew.a');
+      const b = await webhook('renew.b');
+      for (let i = 0; i < 3; i++) await publish('renew.a', 900);
+      const now = Date.now();
+      const mine: string[] = [];
+      for (let i = 0; i < 10 && mine.length < 2_700; i++) {
+        const held = new Map([[a, mine.length]]);
+        mine.push(
+          ...(await claim('renew-worker', 400, held, 2_700, now)).filter((d) => d.webhook_id === a).map((d) => d.id),
+        );
+      }
+      expect(mine).toHaveLength(2_700);
+      await publish('renew.b', 3);
+      const later = Date.now();
+      const theirs = (await claim('other-worker', 10, new Map(), 10, later)).filter((d) => d.webhook_id === b);
+      expect(theirs).toHaveLength(3);
+
+      const until = now + 600_000;
+      expect(await renewLeases(t.core.db, 'renew-worker', until)).toBe(2_700);
+      const leases = await t.core.db.kysely
+        .selectFrom('deliveries')
+        .select(['lease_owner', 'lease_expires_at'])
+        .where('status', '=', 'delivering')
+        .execute();
+      expect(
+        leases.filter((l) => l.lease_owner === 'renew-worker').every((l) => Number(l.lease_expires_at) === until),
+      ).toBe(true);
+      expect(leases.filter((l) => l.lease_owner === 'other-worker').map((l) => Number(l.lease_expires_at))).toEqual([
+        later + 60_000,
+        later + 60_000,
+        later + 60_000,
+      ]);
     });
   });
 }

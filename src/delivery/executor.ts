@@ -9,7 +9,7 @@ import type { Selectable } from 'kysely';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import { RawStatement, withDirect } from '../db/raw-sql.js';
-import { CALL_COLUMNS, type WebhookCallRow } from '../db/repos/webhooks-repo.js';
+import { callRowsStatement, type WebhookCallRow } from '../db/repos/webhooks-repo.js';
 import type { EventsTable } from '../db/schema.js';
 import { beginProbe, type Circuit, circuitAllowsCall, type CircuitPolicy } from '../domain/circuit-breaker.js';
 import { isPlainEnvelope, PLAIN_ENVELOPE_BODY } from '../domain/envelope.js';
@@ -105,9 +105,7 @@ export class DeliveryExecutor {
       const webhookIds = [...new Set(claimed.map((d) => d.webhook_id))];
       const eventIds = [...new Set([...claimed.map((d) => d.event_id), ...members.map((m) => m.event_id)])];
       const [webhooks, events] = await Promise.all([
-        statement(`SELECT ${CALL_COLUMNS.join(', ')} FROM webhooks WHERE `)
-          .inList('id', webhookIds)
-          .run<WebhookRow>(k, direct),
+        callRowsStatement(db.dialect, webhookIds).run<WebhookRow>(k, direct),
         statement(`SELECT ${CALL_EVENT_COLUMNS.join(', ')} FROM events WHERE `)
           .inList('id', eventIds)
           .run<EventRow>(k, direct),

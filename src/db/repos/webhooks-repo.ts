@@ -33,6 +33,16 @@ export const CALL_COLUMNS = [
 ] as const;
 export type WebhookCallRow = Pick<WebhookRow, (typeof CALL_COLUMNS)[number]>;
 
+/**
+ * What calls need of these webhooks (`CALL_COLUMNS`), optionally within one tenant. By hand, with the ids as one
+ * parameter: it runs for every claim and every hand-over, and a wide fan-out asks for hundreds of ids.
+ */
+export function callRowsStatement(dialect: Db['dialect'], ids: readonly string[], tenantId?: string): RawStatement {
+  const q = new RawStatement(dialect).text(`SELECT ${CALL_COLUMNS.join(', ')} FROM webhooks WHERE `);
+  if (tenantId !== undefined) q.text('tenant_id = ').param(tenantId).text(' AND ');
+  return q.inList('id', ids);
+}
+
 const FAN_OUT_COLUMNS = [
   'id',
   'event_types',
@@ -176,16 +186,9 @@ export class WebhooksRepo {
     return this.reachable(scope, accountId, 'notification', FAN_OUT_COLUMNS.join(', '));
   }
 
-  /**
-   * What calls need of these webhooks, within one tenant (a delivery handed straight to a worker carries it). By hand,
-   * with the ids as one parameter: a wide fan-out asks for hundreds.
-   */
+  /** What calls need of these webhooks, within one tenant (a delivery handed straight to a worker carries it). */
   async getCallRows(tenantId: string, ids: string[]): Promise<WebhookCallRow[]> {
-    const q = new RawStatement(this.target.dialect)
-      .text(`SELECT ${CALL_COLUMNS.join(', ')} FROM webhooks WHERE tenant_id = `)
-      .param(tenantId)
-      .text(' AND ')
-      .inList('id', ids);
+    const q = callRowsStatement(this.target.dialect, ids, tenantId);
     return (await q.run<WebhookCallRow>(this.db, directIn(this.db, this.target))).rows;
   }
 

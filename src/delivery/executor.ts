@@ -324,7 +324,7 @@ export class DeliveryExecutor {
       request_body: plainBody ? PLAIN_ENVELOPE_BODY : body,
       response_status: result.status,
       reason_phrase: result.reasonPhrase,
-      response_headers: JSON.stringify(result.headers),
+      response_headers: result.headersJson ?? JSON.stringify(result.headers),
       response_body: result.body,
       elapsed_ms: Math.round(result.elapsedMs),
       error,

@@ -40,6 +40,11 @@ export class LaneScheduler<T> {
     return this.running;
   }
 
+  /** Whether any call waits for a slot (O(1), unlike `queued`). */
+  get hasWaiting(): boolean {
+    return this.waiting.size > 0;
+  }
+
   get queued(): number {
     let n = 0;
     for (const queue of this.waiting.values()) n += queue.length;

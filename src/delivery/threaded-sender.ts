@@ -14,16 +14,13 @@ import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
 import type { HttpSenderOptions, RequestSender, SendRequest, SendResult } from './http-sender.js';
 import { noExchange } from './no-exchange.js';
+import { fromSentWire, type SentWire } from './sent-wire.js';
 
-export interface SentItem {
-  id: number;
-  result: SendResult;
-}
 export type ToSenderThread =
   | { kind: 'send'; items: Array<{ id: number; request: SendRequest }> }
   | { kind: 'withdraw' }
   | { kind: 'close' };
-export type FromSenderThread = { kind: 'sent'; items: SentItem[] } | { kind: 'ready' } | { kind: 'closed' };
+export type FromSenderThread = { kind: 'sent'; items: SentWire[] } | { kind: 'ready' } | { kind: 'closed' };
 
 const CLOSE_WAIT_MS = 2_000;
 /** How long `warmUp` waits for the thread; past it, calls still start it on demand. */
@@ -152,7 +149,8 @@ export class ThreadedSender implements RequestSender {
     });
     worker.on('message', (m: FromSenderThread) => {
       if (m.kind !== 'sent') return;
-      for (const { id, result } of m.items) {
+      for (const item of m.items) {
+        const { id, result } = fromSentWire(item);
         const resolve = this.waiting.get(id);
         this.waiting.delete(id);
         resolve?.(result);

@@ -87,6 +87,11 @@ beforeAll(async () => {
           res.writeHead(200);
           res.end('ok');
           return;
+        case '/odd-headers':
+          // Raw, so the names reach the wire as written: one shaped like a prototype key; Node sends the value as UTF-8.
+          res.writeHead(200, ['__proto__', 'kept', 'X-Latin', 'caf\u00e9', 'Content-Length', '2']);
+          res.end('ok');
+          return;
         case '/stall-body':
           res.writeHead(200, { 'Content-Type': 'text/plain' });
           res.write('partial'); // headers and a bit of body, then nothing
@@ -253,6 +258,14 @@ describe.each(SENDERS)('%s (allowPrivate: true, local receivers)', (_name, creat
     const result = await sender.send(request('/repeated'));
     expect(result).toMatchObject({ outcome: 'response', status: 200, body: 'ok' });
     expect(result.headers['x-seen']).toBe('one, two');
+  });
+
+  it('keeps every response header as sent: any name, and a UTF-8 value as its text', async () => {
+    const result = await sender.send(request('/odd-headers'));
+    expect(result).toMatchObject({ outcome: 'response', status: 200, body: 'ok' });
+    expect(Object.getOwnPropertyDescriptor(result.headers, '__proto__')?.value).toBe('kept');
+    expect(result.headers['x-latin']).toBe('caf\u00e9');
+    expect(JSON.parse(JSON.stringify(result.headers))).toMatchObject({ 'x-latin': 'caf\u00e9', 'content-length': '2' });
   });
 
   it('times out when the body stalls, keeping what arrived', async () => {

@@ -17,6 +17,7 @@ import { redact } from './lib/postgres.js';
 import { backlog } from './scenarios/backlog.js';
 import { isolation, latency } from './scenarios/latency.js';
 import { publishApi } from './scenarios/publish-api.js';
+import { sender } from './scenarios/sender.js';
 import { fanOut, postgres, throughput } from './scenarios/throughput.js';
 import { wideFanOut } from './scenarios/wide-fan-out.js';
 
@@ -29,6 +30,7 @@ export const SCENARIOS = {
   isolation,
   backlog,
   'publish-api': publishApi,
+  sender,
   postgres,
 } satisfies Record<string, Scenario>;
 

@@ -7,7 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import { runBench, type ScenarioName } from '../../bench/harness.js';
 
-const SCENARIOS: ScenarioName[] = ['throughput', 'fan-out', 'wide-fan-out', 'latency', 'backlog', 'publish-api'];
+const SCENARIOS: ScenarioName[] = [
+  'throughput',
+  'fan-out',
+  'wide-fan-out',
+  'latency',
+  'backlog',
+  'publish-api',
+  'sender',
+];
 
 describe('npm run bench -- --smoke', () => {
   it('delivers every event of every scenario exactly once and reports each figure', { timeout: 120_000 }, async () => {
@@ -17,7 +25,7 @@ describe('npm run bench -- --smoke', () => {
     expect(report.errors, lines.join('\n')).toEqual([]);
     expect(report.meta.scenarios).toEqual(SCENARIOS);
     // One verification per delivering scenario (throughput, fan-out and wide fan-out verify their warm-up too), plus
-    // the publish API's count of failed publishes.
+    // the publish API's count of failed publishes, plus the sender loop's count of failed calls for each sender.
     expect(report.checks.map((c) => c.scenario)).toEqual([
       'throughput',
       'throughput',
@@ -28,6 +36,9 @@ describe('npm run bench -- --smoke', () => {
       'latency',
       'backlog',
       'publish API',
+      'sender',
+      'sender',
+      'sender',
     ]);
     for (const c of report.checks) {
       expect({ what: c.what, lost: c.lost, redeliveries: c.redeliveries, duplicates: c.duplicateDeliveries }).toEqual({

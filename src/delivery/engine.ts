@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
+import { withDirect } from '../db/raw-sql.js';
+import { callRowsStatement, type WebhookCallRow } from '../db/repos/webhooks-repo.js';
 import {
   claimDueDeliveries,
   MAX_TOP_UPS,
@@ -151,6 +153,16 @@ export class DeliveryEngine {
     accept: (jobs) => {
       for (const { job, bytes } of jobs) this.loop.acceptReserved(loopJob(job), bytes);
     },
+    loadCallRows: (tenantId, ids) =>
+      withDirect(this.deps.db, async (k, direct) => {
+        const q = callRowsStatement(this.deps.db.dialect, ids, tenantId);
+        return (await q.run<WebhookCallRow>(k, direct)).rows;
+      }),
+    lateFailed: (err) =>
+      this.deps.logger.error(
+        { err },
+        'handing deliveries over after a publish failed; they are claimed when their leases expire',
+      ),
   };
 
   private lastLookPast = 0;

@@ -330,7 +330,7 @@ export class PublishService {
       for (const w of matched) {
         // Plain deliveries may go straight to a worker here; batches and FIFO order need the queue.
         const plain = w.maxBatchSize <= 1 && w.ordering !== 'fifo';
-        const lease = plain ? ctx.handOff.lease(w.id, now, eventRow.payload.length) : null;
+        const lease = plain ? ctx.handOff.lease(now, eventRow.payload.length) : null;
         if (!plain) ctx.handOff.queue();
         const row = await assembler.add(w, { id: eventId, type: input.type }, lease);
         if (lease !== null && row !== null) {

@@ -211,20 +211,22 @@ describe('WorkerLoop', () => {
       accept: (jobs) => {
         for (const { job, bytes } of jobs) loop.acceptReserved(job as unknown as FakeJob, bytes);
       },
+      loadCallRows: async () => [],
+      lateFailed: () => {},
     };
     // The budget is 3 jobs: more than the webhook's hold of 2 (1 slot × prefetch 2), which is for claims only.
     const failed = handOff(dispatch);
-    for (let i = 0; i < 3; i++) expect(failed.lease('a', 0, 10)).not.toBeNull();
-    expect(failed.lease('a', 0, 10)).toBeNull();
+    for (let i = 0; i < 3; i++) expect(failed.lease(0, 10)).not.toBeNull();
+    expect(failed.lease(0, 10)).toBeNull();
     // Refused for want of budget: the delivery is queued, and the worker should claim it now.
     expect(failed.queuedClaimable).toBe(true);
     failed.failed();
     // The failed transaction gave its room back; the budget of bytes holds too.
     const ok = handOff(dispatch);
-    expect(ok.lease('a', 0, 101)).toBeNull();
-    const leases = [ok.lease('a', 0, 50), ok.lease('a', 0, 40)];
+    expect(ok.lease(0, 101)).toBeNull();
+    const leases = [ok.lease(0, 50), ok.lease(0, 40)];
     expect(leases[0]?.expiresAt).toBe(1000);
-    expect(ok.lease('a', 0, 1)).not.toBeNull(); // reserved, but no delivery added: given back on commit
+    expect(ok.lease(0, 1)).not.toBeNull(); // reserved, but no delivery added: given back on commit
     leases.forEach((lease, i) => {
       if (lease !== null) ok.add({ id: i + 1, webhookId: 'a', delivery: { webhook_id: 'a' } } as unknown as Job, lease);
     });
@@ -240,10 +242,10 @@ describe('WorkerLoop', () => {
     await tick(5);
     expect(started).toEqual([1, 2]);
     // Job 2 holds 40 bytes (job 1's and the unused reservation's came back): 60 more fit, 61 do not.
-    expect(handOff(dispatch).lease('b', 0, 61)).toBeNull();
+    expect(handOff(dispatch).lease(0, 61)).toBeNull();
     // Reserved before the stop, committed after it: handed back to the queue, never started.
     const late = handOff(dispatch);
-    const lateLease = late.lease('b', 0, 50);
+    const lateLease = late.lease(0, 50);
     expect(lateLease).not.toBeNull();
     const stopping = loop.stop();
     if (lateLease !== null)
@@ -255,7 +257,7 @@ describe('WorkerLoop', () => {
     await tick(5);
     expect(released.map((j) => j.id)).toEqual([3]);
     expect(started).toEqual([1, 2]);
-    expect(handOff(dispatch).lease('c', 0, 1)).toBeNull();
+    expect(handOff(dispatch).lease(0, 1)).toBeNull();
   });
 
   it('keeps a slow webhook to its cap and goes on claiming other webhooks', async () => {

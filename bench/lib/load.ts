@@ -102,6 +102,8 @@ export async function fixedRate(o: {
   ratePerSecond: number;
   durationMs: number;
   fire: (i: number) => Promise<void>;
+  /** Answer times count from this send on (the earlier ones are a warm-up); default 0. */
+  measureFrom?: number;
 }): Promise<FixedRateResult> {
   const total = Math.round((o.ratePerSecond * o.durationMs) / 1000);
   const answers = new Samples();
@@ -118,7 +120,9 @@ export async function fixedRate(o: {
       const p = o
         .fire(i)
         .then(
-          () => answers.push(nowMs() - t0),
+          () => {
+            if (i >= (o.measureFrom ?? 0)) answers.push(nowMs() - t0);
+          },
           (err: unknown) => {
             errors++;
             firstError ??= String(err);

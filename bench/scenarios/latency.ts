@@ -56,6 +56,8 @@ async function fixedLoad(
     const load = await fixedRate({
       ratePerSecond: o.ratePerSecond,
       durationMs: o.warmupMs + o.durationMs,
+      // The answer times, like the receipts' latencies, are of the measured events, not the warm-up's.
+      measureFrom: warmup,
       fire: async (i) => {
         const n = await publishOne(run.tenant, benchEvent(i, nowMs()));
         if (n !== o.specs.length) wrongFanOut++;

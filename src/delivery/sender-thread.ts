@@ -1,6 +1,7 @@
 /**
  * The body of the sender thread (`ThreadedSender`): an `HttpSender` whose calls are requested, and answered, in
- * batches over the thread's port — one message per turn of each event loop, however many calls it carries.
+ * batches over the thread's port — however many calls a message carries: requests one message per turn of the main
+ * thread's event loop, results one per turn of this one, or one every `RESULT_BATCH_MS` while calls wait here.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HttpSender, type SendRequest, type SendResult } from './http-sender.js';
@@ -32,7 +33,7 @@ function post(message: FromSenderThread): void {
  * work ahead, so no call starts sooner for hearing back sooner, and every message costs both threads a wake-up and a
  * copy. With nothing waiting, the calls that end in this turn of the loop go back at once, in one message, so the main
  * thread can hand over more and a lone delivery is recorded without delay. Measured in a loop of 40 000 calls, 10 at
- * a time, 50 handed over ahead: 189 → 176 µs of CPU a call, both threads.
+ * a time, 50 handed over ahead, four alternating pairs: 189 → 176 µs of CPU a call, both threads.
  */
 const RESULT_BATCH_MS = 2;
 

@@ -2,8 +2,8 @@
  * Webhook calls made on a thread of their own. A delivery's HTTP exchange — undici's request and response handling,
  * socket writes, timers, the garbage it leaves — was about a third of the main thread's time under load (profile of
  * the throughput bench), and the main thread also runs the API, the queue and the database. Here it runs beside
- * them, on the machine's other core. Requests and results cross the thread's port in batches, one message per turn
- * of the event loop each way, so the cost of crossing is shared by every call made in that turn.
+ * them, on the machine's other core. Requests and results cross the thread's port in batches (`sender-thread.ts`
+ * says when), so the cost of crossing is shared by every call in a batch; results as flat arrays (`sent-wire.ts`).
  *
  * The thread holds the only connection pools: the per-origin connection cap and the SSRF guard work as in
  * `HttpSender`, which the thread runs. If the thread dies, its calls in flight end as connection errors (retried

@@ -5,13 +5,12 @@
  * calls/s and the process's CPU per call (every thread) — a figure with far less noise than the end-to-end scenarios,
  * which share the two cores with the API, the database and the receiver.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { Agent } from 'undici';
 import type { RequestSender, SendRequest } from '../src/delivery/http-sender.js';
 import { HttpSender } from '../src/delivery/http-sender.js';
 import { ThreadedSender } from '../src/delivery/threaded-sender.js';
 import { generateWebhookSecret } from '../src/domain/signing.js';
-import { SecretBox } from '../src/domain/secret-box.js';
 import { benchEvent } from './lib/payload.js';
 
 export interface SenderLoopRequest {
@@ -30,9 +29,7 @@ export interface SenderLoopFigure {
   firstFailure: string | null;
 }
 
-const key = randomBytes(32);
 const secret = generateWebhookSecret();
-const sealed = new SecretBox(key).seal(secret);
 const body = JSON.stringify(benchEvent(0, 0));
 
 function headersOf(i: number): Record<string, string> {
@@ -86,7 +83,7 @@ function senderCall(sender: RequestSender, url: string, i: number): Promise<stri
     timeoutMs: 15_000,
     maxResponseBytes: 64 * 1024,
     lane: 'wh_bench',
-    sign: { msgId: `dlv_bench${i}`, timestampSec: Math.floor(Date.now() / 1000), sealedSecrets: [sealed] },
+    sign: { msgId: `dlv_bench${i}`, timestampSec: Math.floor(Date.now() / 1000), secrets: [secret] },
   };
   return sender
     .send(request)
@@ -138,7 +135,7 @@ async function run(req: SenderLoopRequest): Promise<SenderLoopFigure[]> {
   const agent = new Agent({ connections: req.concurrency, pipelining: 1 });
   figures.push(await measure('undici', (i) => bareCall(agent, url, i), req, req.concurrency));
   await agent.close();
-  const options = { allowPrivate: true, userAgent: 'Hookline/bench', secretKey: new Uint8Array(key) };
+  const options = { allowPrivate: true, userAgent: 'Hookline/bench' };
   const direct = new HttpSender({ ...options, maxConnectionsPerOrigin: req.concurrency });
   figures.push(await measure('HttpSender', (i) => senderCall(direct, req.url, i), req, req.concurrency));
   await direct.close();

@@ -18,6 +18,7 @@ import { WebhookService } from './services/webhooks.js';
 import type { AppServices } from './http/types.js';
 import { DeliveryExecutor } from './delivery/executor.js';
 import type { RequestSender } from './delivery/http-sender.js';
+import { OpenedSecrets } from './delivery/opened-secrets.js';
 import { ThreadedSender } from './delivery/threaded-sender.js';
 import { Notifier } from './queue/notifier.js';
 import { BatchService } from './services/batches.js';
@@ -81,8 +82,6 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
       // Webhooks on one host share its connections: enough that several hung endpoints there (each holding at most
       // its per-webhook slots) leave room for the healthy ones.
       maxConnectionsPerOrigin: Math.max(config.delivery.connectionsPerOrigin, config.delivery.perWebhookConcurrency),
-      // The sender signs requests, opening the webhooks' sealed secrets (on its own thread when there is one).
-      secretKey: encryptionKey,
     };
     const sender = config.delivery.senderThread
       ? new ThreadedSender({
@@ -91,7 +90,8 @@ export async function createCore(config: Config, opts: { now?: () => number } = 
         })
       : // Loaded only here: with the sender thread, undici lives on that thread alone.
         new (await import('./delivery/http-sender.js')).HttpSender(senderOptions);
-    const executor = new DeliveryExecutor({ db, sender, config, now: deps.now });
+    const secrets = new OpenedSecrets(deps.secretBox);
+    const executor = new DeliveryExecutor({ db, sender, secrets, config, now: deps.now });
     const deliveries = new DeliveryService(deps, notifier, executor);
     const services: AppServices = {
       auth: new Authenticator(repos, root.hash, deps.caches.apiKeys),

@@ -21,6 +21,8 @@ import { DeliveryParker } from '../queue/park-deliveries.js';
 import { AttemptRecorder, type AttemptRow, type CallRecord, type HealthPolicy } from '../queue/record-attempt.js';
 import { buildBatchBody, buildBody, buildHeaders, redactHeaders } from './build-request.js';
 import type { RequestSender, SendResult } from './http-sender.js';
+import { noExchange } from './no-exchange.js';
+import type { OpenedSecrets } from './opened-secrets.js';
 
 export type WebhookRow = WebhookCallRow;
 /** What a call needs of an event (its references and bookkeeping stay in the database). */
@@ -48,6 +50,8 @@ const CALL_RESPONSE_LIMIT = 4096;
 export interface ExecutorDeps {
   db: Db;
   sender: RequestSender;
+  /** Opens the webhooks' sealed signing secrets for the sender (which only computes the HMAC). */
+  secrets: OpenedSecrets;
   config: Config;
   now: () => number;
   random?: () => number;
@@ -201,7 +205,7 @@ export class DeliveryExecutor {
     return p;
   }
 
-  /** The secrets to sign with, as stored: the sender opens them (`request-signer.ts`). */
+  /** The secrets to sign with, as stored (sealed): the current one, then one still in its grace period. */
   private sealedSecretsOf(webhook: WebhookRow, now: number): string[] {
     const secrets = [webhook.secret_enc];
     if (
@@ -250,16 +254,28 @@ export class DeliveryExecutor {
       customHeaders,
       timestampSec,
     );
-    const result = await this.deps.sender.send({
-      url: webhook.url,
-      headers,
-      body,
-      timeoutMs: webhook.timeout_ms,
-      maxResponseBytes: cfg.responseBodyLimitBytes,
-      lane: webhook.id,
-      ...(once ? {} : { minIntervalMs: minIntervalMs(webhook) }),
-      sign: { msgId: delivery.id, timestampSec, sealedSecrets: this.sealedSecretsOf(webhook, startedAt) },
-    });
+    let secrets: string[] | null = null;
+    let unsigned: string | null = null;
+    try {
+      secrets = this.deps.secrets.open(this.sealedSecretsOf(webhook, startedAt));
+    } catch (err) {
+      unsigned = `request not signed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    // A secret that cannot be opened (the at-rest key changed, or the row is damaged): nothing is sent. It fails like a
+    // connection, so the delivery is retried on its schedule while an operator puts the key right.
+    const result =
+      secrets === null
+        ? noExchange('connection_error', unsigned)
+        : await this.deps.sender.send({
+            url: webhook.url,
+            headers,
+            body,
+            timeoutMs: webhook.timeout_ms,
+            maxResponseBytes: cfg.responseBodyLimitBytes,
+            lane: webhook.id,
+            ...(once ? {} : { minIntervalMs: minIntervalMs(webhook) }),
+            sign: { msgId: delivery.id, timestampSec, secrets },
+          });
     opts.onCallDone?.();
     if (result.outcome === 'not_sent') {
       // No request left: no attempt to record. The delivery goes back to the queue, due now, for the next worker (a

@@ -15,8 +15,21 @@ import type { LookupFunction } from 'node:net';
 import { Agent, errors as undiciErrors, util as undiciUtil } from 'undici';
 import { coerceError } from '../domain/outcome.js';
 import { checkTargetUrl, type UrlPolicyResult } from '../domain/url-policy.js';
+import { signPayload } from '../domain/signing.js';
 import { createGuardedLookup, findSsrfBlockedError, type Resolver } from './guarded-lookup.js';
-import { RequestSigner, type RequestSigning } from './request-signer.js';
+
+/** What a request is signed with (Standard Webhooks); the sender adds the `webhook-signature` value. */
+export interface RequestSigning {
+  /** The delivery id, sent as `webhook-id`: the same on every attempt. */
+  msgId: string;
+  /** Sent as `webhook-timestamp`. */
+  timestampSec: number;
+  /**
+   * The webhook's secrets, opened (`opened-secrets.ts`): the current one, then one in its grace period. In the clear:
+   * the HMAC is all that is left to do where the request is sent.
+   */
+  secrets: string[];
+}
 
 export interface SendRequest {
   url: string;
@@ -80,8 +93,6 @@ export interface HttpSenderOptions {
   userAgent: string;
   /** Replaces system DNS behind the SSRF guard; only for tests that need a name to resolve somewhere specific. */
   resolver?: Resolver;
-  /** The at-rest encryption key, to open the sealed secrets of requests to sign (`SendRequest.sign`). */
-  secretKey?: Uint8Array;
 }
 
 /** undici's default; used when a request does not name its own. */
@@ -108,7 +119,6 @@ export class HttpSender implements RequestSender {
    * pass one configured value, so this normally holds a single Agent and all requests share its pools.
    */
   private readonly agents = new Map<number, Agent>();
-  private readonly signer: RequestSigner | null;
   private readonly checkedUrls = new Map<string, UrlPolicyResult>();
   private closed = false;
 
@@ -117,7 +127,6 @@ export class HttpSender implements RequestSender {
     this.userAgent = opts.userAgent;
     this.connections = opts.maxConnectionsPerOrigin ?? DEFAULT_MAX_CONNECTIONS_PER_ORIGIN;
     this.lookup = createGuardedLookup({ allowPrivate: opts.allowPrivate, resolver: opts.resolver });
-    this.signer = opts.secretKey === undefined ? null : new RequestSigner(opts.secretKey);
   }
 
   async send(req: SendRequest): Promise<SendResult> {
@@ -145,11 +154,10 @@ export class HttpSender implements RequestSender {
     const sentHeaders = this.withUserAgent(req.headers);
     if (req.sign !== undefined) {
       try {
-        if (this.signer === null) throw new Error('the sender has no key to open webhook secrets with');
-        signature = this.signer.sign(req.sign, req.body);
+        signature = signPayload(req.sign.secrets, req.sign.msgId, req.sign.timestampSec, req.body);
       } catch (err) {
-        // A secret that cannot be opened (the at-rest key changed, or the row is damaged): nothing is sent. It fails
-        // like a connection, so the delivery is retried on its schedule while an operator puts the key right.
+        // A secret that is not one (a damaged row): nothing is sent. It fails like a connection, so the delivery is
+        // retried on its schedule while an operator puts it right.
         return result({
           outcome: 'connection_error',
           error: `request not signed: ${err instanceof Error ? err.message : String(err)}`,

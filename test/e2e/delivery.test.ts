@@ -2,11 +2,13 @@
  * The delivery engine end to end: a real Hookline (API + worker) on a real database, real receivers on 127.0.0.1,
  * signatures checked with the public `standardwebhooks` package. The same suite on SQLite and PostgreSQL.
  */
+import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretBox } from '../../src/domain/secret-box.js';
 import { DIALECTS, postgresAvailable } from '../helpers/databases.js';
 import { eventually, type Responder, receiverPool } from '../helpers/receiver.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { type Json, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const pgOk = await postgresAvailable();
 
@@ -118,6 +120,25 @@ for (const dialect of DIALECTS) {
       expect((await t.call('GET', `/v1/webhooks/${w.id}/deliveries?orderRef=nope`, { key })).body.data).toHaveLength(0);
       const ev = (await t.call('GET', `/v1/events/${pub.body.id}`, { key })).body;
       expect(ev.deliveries.map((d: { id: string }) => d.id)).toEqual([deliveries[0]?.id]);
+    });
+
+    it('sends nothing unsigned: a secret sealed with another key fails the attempt, and the delivery is retried', async () => {
+      const r = await receiver();
+      const w = await webhook({ url: r.url, retrySchedule: [0, 3600] });
+      // As if the at-rest key had changed since the secret was sealed.
+      const alien = new SecretBox(randomBytes(32)).seal(w.secret);
+      await t.core.db.kysely.updateTable('webhooks').set({ secret_enc: alien }).where('id', '=', w.id).execute();
+      await publish({ type: 'order.created', data: { id: 'ORD-unsigned' } });
+      const [attempt] = await eventually(
+        async () => (await t.call('GET', `/v1/webhooks/${w.id}/attempts`, { key })).body.data,
+        (a: Json[]) => a.length > 0,
+      );
+      expect(attempt).toMatchObject({ status: 'failed', responseStatus: null });
+      expect(attempt.error).toMatch(/^request not signed/);
+      expect(attempt.requestHeaders['webhook-signature']).toBeUndefined();
+      const [d] = await deliveriesOf(w.id);
+      expect(d).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(r.received).toHaveLength(0);
     });
 
     it('retries on failure with the same webhook-id, then fails, then accepts a manual attempt', async () => {

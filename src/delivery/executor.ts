@@ -12,7 +12,7 @@ import { RawStatement, withDirect } from '../db/raw-sql.js';
 import { callRowsStatement, type WebhookCallRow } from '../db/repos/webhooks-repo.js';
 import type { EventsTable } from '../db/schema.js';
 import { beginProbe, type Circuit, circuitAllowsCall, type CircuitPolicy } from '../domain/circuit-breaker.js';
-import { isPlainEnvelope, PLAIN_ENVELOPE_BODY } from '../domain/envelope.js';
+import { type EnvelopeEvent, isPlainEnvelope, PLAIN_ENVELOPE_BODY } from '../domain/envelope.js';
 import { newId } from '../domain/ids.js';
 import { classifyOutcome } from '../domain/outcome.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextRetryDelayMs, parseRetryAfter } from '../domain/retry-schedule.js';
@@ -205,6 +205,21 @@ export class DeliveryExecutor {
     return p;
   }
 
+  /**
+   * The plain envelope of an event, built once for every webhook that gets it: a publish hands over one event row for
+   * all the webhooks it fans out to, so a fan-out to 10 000 webhooks builds one body, not 10 000 copies of it.
+   */
+  private readonly plainBodies = new WeakMap<EventRow, string>();
+
+  private plainBody(event: EventRow): string {
+    let body = this.plainBodies.get(event);
+    if (body === undefined) {
+      body = buildBody(envelopeOf(event), []);
+      this.plainBodies.set(event, body);
+    }
+    return body;
+  }
+
   /** The secrets to sign with, as stored (sealed): the current one, then one still in its grace period. */
   private sealedSecretsOf(webhook: WebhookRow, now: number): string[] {
     const secrets = [webhook.secret_enc];
@@ -231,24 +246,20 @@ export class DeliveryExecutor {
     const startedAt = this.deps.now();
     const attemptId = newId('attempt', startedAt);
     const { include, customHeaders } = this.parsedColumns(webhook);
-    const envelopes = job.events.map((e) => ({
-      id: e.id,
-      type: e.type,
-      occurredAt: e.occurred_at,
-      payloadJson: e.payload,
-      includedJson: e.included,
-    }));
-    const [single] = envelopes;
-    const plainBody = !job.batch && single !== undefined && isPlainEnvelope(single, include);
-    const body =
-      job.batch || single === undefined ? buildBatchBody(delivery.id, envelopes, include) : buildBody(single, include);
+    const single = job.batch || job.events.length !== 1 ? undefined : envelopeOf(event);
+    const plainBody = single !== undefined && isPlainEnvelope(single, include);
+    const body = plainBody
+      ? this.plainBody(event)
+      : single !== undefined
+        ? buildBody(single, include)
+        : buildBatchBody(delivery.id, job.events.map(envelopeOf), include);
     const timestampSec = Math.floor(startedAt / 1000);
     const headers = buildHeaders(
       {
         deliveryId: delivery.id,
         attemptId,
         webhookId: webhook.id,
-        eventType: [...new Set(job.events.map((e) => e.type))].join(','),
+        eventType: job.events.length === 1 ? event.type : [...new Set(job.events.map((e) => e.type))].join(','),
         correlationId: event.correlation_id,
       },
       customHeaders,
@@ -367,6 +378,10 @@ export class DeliveryExecutor {
     if (workerId !== null) q = q.where('lease_owner', '=', workerId);
     await q.execute();
   }
+}
+
+function envelopeOf(e: EventRow): EnvelopeEvent {
+  return { id: e.id, type: e.type, occurredAt: e.occurred_at, payloadJson: e.payload, includedJson: e.included };
 }
 
 function callRecord(result: SendResult, success: boolean, error: string | null): CallRecord {

@@ -20,7 +20,7 @@ import { type DeliveryRow, releaseClaims } from '../queue/claim-due-deliveries.j
 import { DeliveryParker } from '../queue/park-deliveries.js';
 import { AttemptRecorder, type AttemptRow, type CallRecord, type HealthPolicy } from '../queue/record-attempt.js';
 import { buildBatchBody, buildBody, buildHeaders, redactHeaders } from './build-request.js';
-import type { RequestSender, SendResult } from './http-sender.js';
+import type { LaunchAhead, RequestSender, SendResult } from './http-sender.js';
 import { noExchange } from './no-exchange.js';
 import type { OpenedSecrets } from './opened-secrets.js';
 
@@ -83,7 +83,7 @@ export class DeliveryExecutor {
   }
 
   /** See `RequestSender.launchAhead`. */
-  get launchAhead(): number {
+  get launchAhead(): LaunchAhead {
     return this.deps.sender.launchAhead;
   }
 

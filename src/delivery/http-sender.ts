@@ -69,13 +69,19 @@ export interface SendResult {
   signature?: string;
 }
 
+export interface LaunchAhead {
+  perWebhook: number;
+  total: number;
+}
+
 /** What the executor needs of a sender: `HttpSender` in this thread, or `ThreadedSender` running one in a thread. */
 export interface RequestSender {
   /**
-   * Rounds of a webhook's call slots the worker may hand over at once. 1: the sender makes every call at once, so the
-   * worker's caps are the only ones. More: the sender applies the caps itself and holds the excess until a call ends.
+   * Rounds of the worker's call slots it may hand over at once: of each webhook's (`perWebhook`) and of its own in all
+   * (`total`). 1: the sender makes every call at once, so the worker's caps are the only ones. More: the sender
+   * applies the caps itself and holds the excess until a call ends.
    */
-  readonly launchAhead: number;
+  readonly launchAhead: LaunchAhead;
   /** Gets ready to send at once (a worker calls it as it starts). */
   warmUp(): Promise<void>;
   /**
@@ -104,7 +110,7 @@ const MAX_ERROR_LENGTH = 300;
 const MAX_CHECKED_URLS = 10_000;
 
 export class HttpSender implements RequestSender {
-  readonly launchAhead = 1;
+  readonly launchAhead: LaunchAhead = { perWebhook: 1, total: 1 };
 
   async warmUp(): Promise<void> {}
 

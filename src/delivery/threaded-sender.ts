@@ -12,7 +12,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
-import type { HttpSenderOptions, RequestSender, SendRequest, SendResult } from './http-sender.js';
+import type { HttpSenderOptions, LaunchAhead, RequestSender, SendRequest, SendResult } from './http-sender.js';
 import { noExchange } from './no-exchange.js';
 import { fromSentWire, type SentWire } from './sent-wire.js';
 
@@ -30,18 +30,21 @@ const YOUNG_GENERATION_MB = 16;
 export type ThreadedSenderOptions = Omit<HttpSenderOptions, 'resolver'> & {
   /**
    * Caps on calls in progress, per lane (a request's `lane`: its webhook) and in all. The worker loop hands this sender
-   * up to `LAUNCH_AHEAD` rounds of a webhook's calls; those over the caps wait on the thread and start as calls end.
+   * more than that (`LAUNCH_AHEAD`); those over the caps wait on the thread and start as calls end.
    */
   lanes: { perLane: number; total: number };
 };
 
 /**
- * Rounds of a webhook's calls the worker hands over at once. The thread must not run dry while the main thread is
- * busy (a 1 000-event batch publish holds it for tens of milliseconds). In bench runs, 5 rounds instead of 3 raised
- * throughput by about 15 % (10 rounds by about 20 %, but the backlog worker's peak then reached 295-298 MB of its
- * 300 MB target). A stopping worker takes back those not started (`withdraw`), so more rounds do not lengthen a stop.
+ * Rounds of a webhook's calls, and of the worker's, handed over at once. The thread must not run dry while the main
+ * thread is busy: a 1 000-event batch publish holds its event loop for about 50 ms, and calls handed over come back,
+ * and the next ones go out, only between two such turns. With 5 rounds of a webhook's 10 slots (50 calls, 7 ms of
+ * work) the thread made about 50 calls per batch, idle (3-10 % busy) while the 20 000 events of the throughput bench
+ * were published. With 50 rounds (500 calls) it keeps going through a batch. The worker's total stays at 5 rounds of
+ * its concurrency (1 000 calls): enough for a fan-out to many webhooks, and it bounds what a wide fan-out holds on
+ * the thread. A stopping worker takes back those not started (`withdraw`), so more rounds do not lengthen a stop.
  */
-const LAUNCH_AHEAD = 5;
+const LAUNCH_AHEAD: LaunchAhead = { perWebhook: 50, total: 5 };
 
 export class ThreadedSender implements RequestSender {
   readonly launchAhead = LAUNCH_AHEAD;

@@ -61,8 +61,8 @@ export interface LoopOptions {
   perWebhookConcurrency: number;
   /** How many rounds of a webhook's slots may wait here, claimed; 1 disables prefetch. */
   prefetch?: number;
-  /** Rounds of the caps on running calls handed to the sender at once (`RequestSender.launchAhead`); default 1. */
-  launchAhead?: number;
+  /** Rounds of the caps on running calls handed to the sender at once (`RequestSender.launchAhead`); default 1 each. */
+  launchAhead?: { perWebhook: number; total: number };
   /** The most hand-overs (`reserve`) held at once, in jobs and in payload bytes; default none. */
   handOver?: { maxJobs: number; maxBytes: number };
   pollIntervalMs: number;
@@ -95,10 +95,10 @@ export class WorkerLoop<J extends LoopJob> {
   ) {
     this.prefetch = Math.max(1, opts.prefetch ?? 1);
     this.handOver = { jobs: 0, bytes: 0, ...(opts.handOver ?? { maxJobs: 0, maxBytes: 0 }) };
-    const ahead = Math.max(1, opts.launchAhead ?? 1);
-    this.maxRunning = opts.concurrency * ahead;
+    const perWebhookAhead = Math.max(1, opts.launchAhead?.perWebhook ?? 1);
+    this.maxRunning = opts.concurrency * Math.max(1, opts.launchAhead?.total ?? 1);
     this.calls = new LaneScheduler<J>(
-      { perLane: opts.perWebhookConcurrency * ahead, total: this.maxRunning },
+      { perLane: opts.perWebhookConcurrency * perWebhookAhead, total: this.maxRunning },
       (job, done) => this.launch(job, done),
     );
   }

@@ -11,7 +11,12 @@ interface FakeJob extends LoopJob {
 /** A fake queue honouring the claim contract: at most `limit`, and per webhook no more than its free slots. */
 function harness(
   jobs: FakeJob[],
-  opts: { concurrency: number; perWebhook: number; launchAhead?: number; prefetch?: number },
+  opts: {
+    concurrency: number;
+    perWebhook: number;
+    launchAhead?: { perWebhook: number; total: number };
+    prefetch?: number;
+  },
 ) {
   const queue = [...jobs];
   const running = new Map<number, () => void>();
@@ -293,16 +298,16 @@ describe('WorkerLoop', () => {
         ...Array.from({ length: 20 }, (_, i) => ({ id: i, webhookId: 'a' })),
         ...Array.from({ length: 20 }, (_, i) => ({ id: 100 + i, webhookId: `w${i}` })),
       ],
-      { concurrency: 5, perWebhook: 2, launchAhead: 3, prefetch: 4 },
+      { concurrency: 5, perWebhook: 2, launchAhead: { perWebhook: 4, total: 3 }, prefetch: 5 },
     );
     h.loop.start();
     await tick();
-    // 2 × 3 of webhook a, and the global 5 × 3 in all.
-    expect([...h.running.keys()].filter((id) => id < 100)).toHaveLength(6);
+    // 2 × 4 of webhook a, and the global 5 × 3 in all.
+    expect([...h.running.keys()].filter((id) => id < 100)).toHaveLength(8);
     expect(h.running.size).toBe(15);
     for (const done of [...h.running.values()]) done();
     await tick();
-    expect(h.stats().perWebhookMax.get('a')).toBe(6);
+    expect(h.stats().perWebhookMax.get('a')).toBe(8);
     expect(h.stats().maxInFlight).toBe(15);
     const stopping = h.loop.stop();
     for (const done of [...h.running.values()]) done();

@@ -1,7 +1,8 @@
 /**
  * The HTTP request for one attempt: the event envelope as body, Standard Webhooks `webhook-id` and
  * `webhook-timestamp`, Hookline's id headers and the webhook's own headers. Pure: the caller supplies ids and time.
- * The `webhook-signature` is added where the request is sent (the HMAC; the executor opens the secrets, `opened-secrets.ts`).
+ * The `webhook-signature` is added where the request is sent (the sender computes the HMAC with the secrets the
+ * executor opened, `opened-secrets.ts`).
  */
 import { type EnvelopeEvent, envelopeText } from '../domain/envelope.js';
 import { HOOKLINE_VERSION } from '../version.js';

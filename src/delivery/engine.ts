@@ -31,11 +31,12 @@ function loopJob(job: Job): LoopJobOf {
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 /**
  * Rounds of a webhook's slots claimed ahead; leases are renewed while held, so waiting here never expires them. A
- * claim starts when a webhook holds half of this: the other half must cover the calls made while the claim (and the
- * recording of finished calls, which also hold their place) takes its round trips — 10 left a PostgreSQL worker
- * starved between claims (1 460 → 1 860 deliveries/s with 20). On PostgreSQL a claim is five round trips of 2-12 ms
- * under load, so it holds twice as much (one worker, three alternating pairs: 2 534, 2 117, 1 913/s with 20;
- * 2 962, 3 079, 2 560/s with 40).
+ * claim starts when a webhook holds half of this: the other half must cover the calls made while the claim takes its
+ * round trips — 10 left a PostgreSQL worker starved between claims (1 460 → 1 860 deliveries/s with 20). On
+ * PostgreSQL a claim is five round trips of 2-12 ms under load, so it holds twice as much (one worker, three
+ * alternating pairs: 2 534, 2 117, 1 913/s with 20; 2 962, 3 079, 2 560/s with 40). Calls that ended no longer hold
+ * their place while their attempts are recorded (`worker-loop.ts`); 40 still beat 20 after that (two runs each:
+ * 6 137 / 5 924 with 20, 6 794-6 909/s with 40).
  */
 const PREFETCH = { sqlite: 20, postgres: 40 } as const;
 /**

@@ -8,6 +8,8 @@
  *   `launchAhead`: a sender that applies those caps itself takes more, and starts them as its calls end);
  * - held: running plus prefetched (claimed, leased, waiting here for a slot of their webhook). A webhook may hold up
  *   to `perWebhookConcurrency × prefetch`, so when a call finishes the next one starts without a database round trip.
+ * - recording: claimed jobs whose call has ended, until their attempt is recorded. They no longer count against their
+ *   webhook's hold, only against the worker's total (`concurrency × prefetch`, with the held ones).
  * - handed over: jobs a publish in this process wrote already leased here (`reserve`). They wait in their webhook's
  *   lane like held jobs, but are not held: they have a budget of their own, so claims go on as if they were not here.
  *
@@ -39,7 +41,7 @@ export interface WorkerPorts<J extends LoopJob> {
   /**
    * Runs a job. `callDone` frees the job's call slot before `run` settles: a delivery whose HTTP call has ended no
    * longer occupies its endpoint while its attempt is recorded, so the next call starts at once (recording waits for a
-   * group commit). The job stays held until `run` settles.
+   * group commit). The job leaves its webhook's hold then, and counts against the total until `run` settles.
    */
   run(job: J, callDone: () => void): Promise<void>;
   /** Hands back claimed jobs that were never started (at stop), so another worker can take them at once. */
@@ -71,6 +73,8 @@ export interface LoopOptions {
 export class WorkerLoop<J extends LoopJob> {
   private running = false;
   private heldCount = 0;
+  /** Claimed jobs whose call ended, until their attempt is recorded: they count against the total, not the holds. */
+  private recording = 0;
   private readonly heldPer = new Map<string, number>();
   /** Running jobs and those waiting for a slot of their webhook (or of the worker). */
   private readonly calls: LaneScheduler<J>;
@@ -151,7 +155,7 @@ export class WorkerLoop<J extends LoopJob> {
     const maxHeld = this.opts.concurrency * this.prefetch;
     while (this.running) {
       this.woken = false;
-      const room = maxHeld - this.heldCount;
+      const room = maxHeld - this.heldCount - this.recording;
       let claimed: J[] = [];
       if (room > 0) {
         try {
@@ -277,15 +281,31 @@ export class WorkerLoop<J extends LoopJob> {
     return 'claimed';
   }
 
-  /** Runs a job the scheduler started; `done` frees its slot and starts the next waiting job. */
+  /**
+   * Runs a job the scheduler started; `done` frees its slot and starts the next waiting job. A claimed job leaves its
+   * webhook's hold when its call ends, not when its attempt is recorded: recording waits for a group commit, which on
+   * PostgreSQL is several round trips, and a hold still counting the calls that ended meanwhile started the next
+   * claim late, so the sender ran dry between claims. Until recorded, the job still counts against the worker's total
+   * (`recording`), which bounds what waits here for the database.
+   */
   private launch(job: J, done: () => void): void {
+    const claimed = !this.handedOver.has(job);
     let slotFreed = false;
     const freeSlot = () => {
       if (slotFreed) return;
       slotFreed = true;
       const wasFull = this.calls.inProgress >= this.maxRunning;
       done();
-      if (wasFull) this.wake();
+      if (claimed) {
+        this.heldCount--;
+        this.recording++;
+        this.releaseOne(job.webhookId);
+      }
+      // Claim again when it can bring something: this webhook's prefetch ran down to half. (Waking on every finished
+      // call would run a claim per delivery.)
+      const hold = this.opts.perWebhookConcurrency * this.prefetch;
+      if (wasFull || (claimed && (this.prefetch === 1 || (this.heldPer.get(job.webhookId) ?? 0) <= hold / 2)))
+        this.wake();
     };
     const p = this.ports
       .run(job, freeSlot)
@@ -293,14 +313,14 @@ export class WorkerLoop<J extends LoopJob> {
       .finally(() => {
         freeSlot();
         this.active.delete(p);
-        // A hand-over's end frees no claim room: nothing to claim for.
-        if (this.letGo(job) === 'handed') return;
-        // Claim again when it can bring something: this webhook's prefetch ran down to half, or the worker's hold was
-        // full. (Waking on every finished call would run a claim per delivery.)
-        const hold = this.opts.perWebhookConcurrency * this.prefetch;
-        const maxHeld = this.opts.concurrency * this.prefetch;
-        if (this.prefetch === 1 || this.heldCount + 1 >= maxHeld || (this.heldPer.get(job.webhookId) ?? 0) <= hold / 2)
-          this.wake();
+        if (!claimed) {
+          // A hand-over's end frees no claim room: nothing to claim for.
+          this.letGo(job);
+          return;
+        }
+        this.recording--;
+        // The worker's total was full: this recorded job makes room for a claim.
+        if (this.heldCount + this.recording + 1 >= this.opts.concurrency * this.prefetch) this.wake();
       });
     this.active.add(p);
   }

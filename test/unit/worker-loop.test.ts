@@ -178,6 +178,85 @@ describe('WorkerLoop', () => {
     await stopping;
   });
 
+  it("frees a webhook's hold when its call ends, so the next claim does not wait for attempts being recorded", async () => {
+    const queue: FakeJob[] = Array.from({ length: 20 }, (_, i) => ({ id: i, webhookId: 'one' }));
+    const calls = new Map<number, () => void>();
+    const records = new Map<number, () => void>();
+    const claimedIds: number[][] = [];
+    const loop = new WorkerLoop<FakeJob>(
+      {
+        claim: async (limit, held, hold) => {
+          const taken = queue.splice(0, Math.max(0, Math.min(limit, hold - (held.get('one') ?? 0))));
+          if (taken.length > 0) claimedIds.push(taken.map((j) => j.id));
+          return taken;
+        },
+        run: async (job, callDone) => {
+          await new Promise<void>((resolve) => calls.set(job.id, resolve));
+          callDone();
+          await new Promise<void>((resolve) => records.set(job.id, resolve));
+        },
+        release: async () => {},
+        ...idlePorts,
+      },
+      // A hold of 4 per webhook (2 slots × 2 rounds); the worker's total is 8 × 2.
+      { concurrency: 8, perWebhookConcurrency: 2, prefetch: 2, pollIntervalMs: 20 },
+    );
+    loop.start();
+    await tick();
+    expect(claimedIds).toEqual([[0, 1, 2, 3]]);
+    // Calls 0 and 1 end; neither attempt is recorded yet. The webhook holds 2 of 4 again, and the loop claims 2 more.
+    calls.get(0)?.();
+    calls.get(1)?.();
+    await tick(10);
+    expect(claimedIds).toEqual([
+      [0, 1, 2, 3],
+      [4, 5],
+    ]);
+    const stopping = loop.stop();
+    for (const done of calls.values()) done();
+    await tick(5);
+    for (const done of records.values()) done();
+    await stopping;
+  });
+
+  it('counts calls still being recorded against the worker total, and claims again once they are recorded', async () => {
+    const queue: FakeJob[] = Array.from({ length: 20 }, (_, i) => ({ id: i, webhookId: `w${i}` }));
+    const records = new Map<number, () => void>();
+    const claimedIds: number[][] = [];
+    const loop = new WorkerLoop<FakeJob>(
+      {
+        claim: async (limit) => {
+          const taken = queue.splice(0, limit);
+          if (taken.length > 0) claimedIds.push(taken.map((j) => j.id));
+          return taken;
+        },
+        run: async (job, callDone) => {
+          callDone();
+          await new Promise<void>((resolve) => records.set(job.id, resolve));
+        },
+        release: async () => {},
+        ...idlePorts,
+      },
+      // A total of 4 (4 slots × 1 round): 4 calls end at once and all wait to be recorded.
+      { concurrency: 4, perWebhookConcurrency: 1, pollIntervalMs: 20 },
+    );
+    loop.start();
+    await tick();
+    expect(claimedIds).toEqual([[0, 1, 2, 3]]);
+    expect(records.size).toBe(4);
+    // Nothing more is claimed while the four are being recorded.
+    await tick();
+    expect(claimedIds).toHaveLength(1);
+    records.get(0)?.();
+    await tick(10);
+    expect(claimedIds).toEqual([[0, 1, 2, 3], [4]]);
+    const stopping = loop.stop();
+    for (const done of records.values()) done();
+    await tick(5);
+    for (const done of records.values()) done();
+    await stopping;
+  });
+
   it('takes hand-overs within their own budget, not the hold, gets room back from a failed write, and hands back after stop', async () => {
     const started: number[] = [];
     const released: FakeJob[] = [];

@@ -319,8 +319,16 @@ export class WorkerLoop<J extends LoopJob> {
           return;
         }
         this.recording--;
-        // The worker's total was full: this recorded job makes room for a claim.
-        if (this.heldCount + this.recording + 1 >= this.opts.concurrency * this.prefetch) this.wake();
+        // Claim again now too: the worker's total was full, or the webhook still holds little. A FIFO webhook's next
+        // delivery becomes claimable only once this one is recorded, so the claim its call's end started found
+        // nothing (without this, the next waited for the due-work recheck: 200 FIFO deliveries took 20.5 s, not 2.3).
+        const hold = this.opts.perWebhookConcurrency * this.prefetch;
+        if (
+          this.heldCount + this.recording + 1 >= this.opts.concurrency * this.prefetch ||
+          this.prefetch === 1 ||
+          (this.heldPer.get(job.webhookId) ?? 0) <= hold / 2
+        )
+          this.wake();
       });
     this.active.add(p);
   }

@@ -219,6 +219,45 @@ describe('WorkerLoop', () => {
     await stopping;
   });
 
+  it('claims again when an attempt is recorded, for work that only then becomes claimable (FIFO)', async () => {
+    const queue: FakeJob[] = Array.from({ length: 3 }, (_, i) => ({ id: i, webhookId: 'fifo' }));
+    const records = new Map<number, () => void>();
+    const started: number[] = [];
+    let outstanding = false;
+    const loop = new WorkerLoop<FakeJob>(
+      {
+        // As a FIFO webhook's claim: nothing while an earlier delivery is still being delivered (not yet recorded).
+        claim: async () => {
+          if (outstanding || queue.length === 0) return [];
+          outstanding = true;
+          return queue.splice(0, 1);
+        },
+        run: async (job, callDone) => {
+          started.push(job.id);
+          callDone();
+          await new Promise<void>((resolve) => records.set(job.id, resolve));
+          outstanding = false;
+        },
+        release: async () => {},
+        ...idlePorts,
+      },
+      // No due work announced and a long poll: only the loop's own wake-ups can bring the next delivery soon.
+      { concurrency: 8, perWebhookConcurrency: 1, prefetch: 4, pollIntervalMs: 10_000 },
+    );
+    loop.start();
+    await tick();
+    expect(started).toEqual([0]);
+    records.get(0)?.();
+    await tick();
+    expect(started).toEqual([0, 1]);
+    records.get(1)?.();
+    await tick();
+    expect(started).toEqual([0, 1, 2]);
+    const stopping = loop.stop();
+    records.get(2)?.();
+    await stopping;
+  });
+
   it('counts calls still being recorded against the worker total, and claims again once they are recorded', async () => {
     const queue: FakeJob[] = Array.from({ length: 20 }, (_, i) => ({ id: i, webhookId: `w${i}` }));
     const records = new Map<number, () => void>();

@@ -181,7 +181,7 @@ export class HttpSender implements RequestSender {
       status,
       reasonPhrase: status === null ? null : (STATUS_CODES[status] ?? null),
       headers,
-      body: status === null ? null : Buffer.concat(chunks).toString('utf8'),
+      body: status === null ? null : bodyText(chunks),
       bodyTruncated,
     });
 
@@ -330,6 +330,16 @@ function shortError(err: unknown): string {
   const { message, code } = coerceError(err);
   const text = code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+}
+
+/**
+ * A response body as the attempt log keeps it: UTF-8 text, with U+0000 as U+FFFD. PostgreSQL's text cannot hold
+ * U+0000, and one such body failed the commit of its whole group of attempts (their deliveries were then sent again
+ * when their leases ran out); SQLite keeps the same text, so both show one answer alike.
+ */
+function bodyText(chunks: Buffer[]): string {
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
 /**

@@ -11,6 +11,7 @@ import secureJson from 'secure-json-parse';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import { createGuards, principalPlugin } from './auth-plugin.js';
+import { nulCharacterProblem } from './nul-characters.js';
 import { handleError, sendProblem } from './problem.js';
 import { batchRoutes } from './routes/batches.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -60,12 +61,16 @@ export async function buildApp(deps: AppDeps) {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+      parsed = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (e) {
       const err = new SyntaxError(e instanceof Error ? e.message : 'invalid JSON');
-      done(err, undefined);
+      return done(err, undefined);
     }
+    const nul = nulCharacterProblem(text, parsed);
+    if (nul !== null) return done(nul, undefined);
+    done(null, parsed);
   });
   app.addSchema(ProblemSchema);
   app.addSchema(WebhookSchema);

@@ -141,6 +141,23 @@ for (const dialect of DIALECTS) {
       expect(r.received).toHaveLength(0);
     });
 
+    it('records an answer whose body holds NUL characters, once, with them shown as U+FFFD', async () => {
+      // PostgreSQL's text cannot hold U+0000: stored as received, the attempt's row failed its whole group's commit.
+      const r = await receiver(() => ({ status: 200, body: 'ok\u0000then\u0000more' }));
+      const w = await webhook({ url: r.url });
+      await publish({ type: 'order.created', data: { n: 'nul' } });
+      const [d] = await eventually(
+        () => deliveriesOf(w.id),
+        (x) => x[0]?.status === 'succeeded',
+      );
+      expect(d?.attempts).toBe(1);
+      const [a] = (await t.call('GET', `/v1/webhooks/${w.id}/deliveries/${d?.id}/attempts`, { key })).body.data;
+      expect(a.responseBody).toBe('ok\ufffdthen\ufffdmore');
+      // Not called again: the delivery was recorded the first time.
+      await new Promise((res) => setTimeout(res, 200));
+      expect(r.received).toHaveLength(1);
+    });
+
     it('retries on failure with the same webhook-id, then fails, then accepts a manual attempt', async () => {
       const r = await receiver((_req, i) => (i < 2 ? { status: 500, body: 'boom' } : { status: 200 }));
       const w = await webhook({ url: r.url, retrySchedule: [0, 0, 0] });

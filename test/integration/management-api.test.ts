@@ -233,6 +233,39 @@ for (const dialect of DIALECTS) {
       expect(badTime.body.detail).toContain('query.createdAfter');
     });
 
+    it('refuses U+0000 in stored strings, naming each field, and keeps it in payloads and metadata', async () => {
+      // PostgreSQL's text cannot hold U+0000: these answered 500 there before.
+      const nul = 'a\u0000b';
+      const bad = await t.call('POST', '/v1/webhooks', {
+        key: a.adminKey,
+        body: { ...hook(), description: nul, metadata: { note: nul } },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors).toEqual([{ field: 'body.description', message: expect.stringContaining('U+0000') }]);
+      const refs = await t.call('POST', '/v1/events', {
+        key: a.adminKey,
+        body: { type: 'order.created', data: { note: nul }, references: { [`ref${nul}`]: 'x', orderRef: nul } },
+      });
+      expect(refs.status).toBe(400);
+      expect(refs.body.errors.map((e: { field: string }) => e.field)).toEqual([
+        `body.references.ref${nul}`,
+        'body.references.orderRef',
+      ]);
+      // In a payload or metadata (stored as JSON text, where it stays escaped) it is data like any other.
+      const ok = await t.call('POST', '/v1/events', {
+        key: a.adminKey,
+        body: { type: 'order.created', data: { nul } },
+      });
+      expect(ok.status).toBe(201);
+      const withMeta = await t.call('POST', '/v1/webhooks', {
+        key: a.adminKey,
+        body: { ...hook(), metadata: { nul } },
+      });
+      expect(withMeta.status, JSON.stringify(withMeta.body)).toBe(201);
+      const got = await t.call('GET', `/v1/webhooks/${withMeta.body.id}`, { key: a.adminKey });
+      expect(got.body.metadata).toEqual({ nul });
+    });
+
     it('refuses duplicate names per tenant but allows the same name in another tenant', async () => {
       const name = 'orders-to-erp';
       expect((await t.call('POST', '/v1/webhooks', { key: a.adminKey, body: hook({ name }) })).status).toBe(201);

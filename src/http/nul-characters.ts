@@ -1,0 +1,45 @@
+/**
+ * U+0000 in the strings of a request body. PostgreSQL's `text` cannot hold it: a webhook's name or description, a
+ * reference, an event type or any other field stored as text failed its INSERT, and the request got a 500 (SQLite
+ * stored it). Refused before any route runs, on both databases alike, naming each field.
+ *
+ * Event payloads (`data`, `included`) and `metadata` are stored as JSON text, in which U+0000 stays escaped (`\u0000`),
+ * so they may hold it, as any JSON may.
+ */
+import { AppError, type FieldError } from '../domain/errors.js';
+
+const STORED_AS_JSON = new Set(['data', 'included', 'metadata']);
+const MESSAGE = 'must not contain the character U+0000';
+/** Fields named in one answer, at most (as for schema errors). */
+const MAX_NAMED = 50;
+
+/** Null when the body is fine; else the 400 to answer. `text` is the body as received, `parsed` its JSON. */
+export function nulCharacterProblem(text: string, parsed: unknown): AppError | null {
+  // JSON can carry U+0000 only escaped: a body without the escape has none (the common case, one scan of the text).
+  if (!text.includes('\\u0000')) return null;
+  const fields: string[] = [];
+  collect(parsed, 'body', fields);
+  if (fields.length === 0) return null;
+  const errors: FieldError[] = fields.slice(0, MAX_NAMED).map((field) => ({ field, message: MESSAGE }));
+  return new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
+}
+
+function collect(value: unknown, at: string, out: string[]): void {
+  if (out.length >= MAX_NAMED) return;
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) out.push(at);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      collect(v, `${at}[${i}]`, out);
+    });
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, v] of Object.entries(value)) {
+    const path = `${at}.${key}`;
+    if (key.includes('\u0000')) out.push(path);
+    else if (!STORED_AS_JSON.has(key)) collect(v, path, out);
+  }
+}

@@ -86,6 +86,9 @@ export class WorkerLoop<J extends LoopJob> {
   private readonly active = new Set<Promise<void>>();
   private unsubscribe: (() => void) | null = null;
   private readonly prefetch: number;
+  /** What one webhook may hold (`perWebhookConcurrency × prefetch`), and the worker in all (`concurrency × prefetch`). */
+  private readonly hold: number;
+  private readonly maxHeld: number;
   /** The cap on running calls in all: the options' times `launchAhead`. */
   private readonly maxRunning: number;
   /** Reserved and accepted hand-overs (`reserve`), against their budget. */
@@ -98,6 +101,8 @@ export class WorkerLoop<J extends LoopJob> {
     private readonly opts: LoopOptions,
   ) {
     this.prefetch = Math.max(1, opts.prefetch ?? 1);
+    this.hold = opts.perWebhookConcurrency * this.prefetch;
+    this.maxHeld = opts.concurrency * this.prefetch;
     this.handOver = { jobs: 0, bytes: 0, ...(opts.handOver ?? { maxJobs: 0, maxBytes: 0 }) };
     const perWebhookAhead = Math.max(1, opts.launchAhead?.perWebhook ?? 1);
     this.maxRunning = opts.concurrency * Math.max(1, opts.launchAhead?.total ?? 1);
@@ -152,19 +157,13 @@ export class WorkerLoop<J extends LoopJob> {
   }
 
   private async loop(): Promise<void> {
-    const maxHeld = this.opts.concurrency * this.prefetch;
     while (this.running) {
       this.woken = false;
-      const room = maxHeld - this.heldCount - this.recording;
+      const room = this.maxHeld - this.heldCount - this.recording;
       let claimed: J[] = [];
       if (room > 0) {
         try {
-          claimed = await this.ports.claim(
-            room,
-            this.heldPer,
-            this.opts.perWebhookConcurrency * this.prefetch,
-            this.backlogged,
-          );
+          claimed = await this.ports.claim(room, this.heldPer, this.hold, this.backlogged);
         } catch (err) {
           this.ports.onError(err);
         }
@@ -220,7 +219,7 @@ export class WorkerLoop<J extends LoopJob> {
 
   private holdOne(webhookId: string): void {
     bump(this.heldPer, webhookId, 1);
-    if ((this.heldPer.get(webhookId) ?? 0) >= this.opts.perWebhookConcurrency * this.prefetch) {
+    if ((this.heldPer.get(webhookId) ?? 0) >= this.hold) {
       this.backlogged.add(webhookId);
     }
   }
@@ -281,6 +280,11 @@ export class WorkerLoop<J extends LoopJob> {
     return 'claimed';
   }
 
+  /** A claim for this webhook can bring something: its prefetch ran down to half (or there is no prefetch). */
+  private holdsLittle(webhookId: string): boolean {
+    return this.prefetch === 1 || (this.heldPer.get(webhookId) ?? 0) <= this.hold / 2;
+  }
+
   /**
    * Runs a job the scheduler started; `done` frees its slot and starts the next waiting job. A claimed job leaves its
    * webhook's hold when its call ends, not when its attempt is recorded: recording waits for a group commit, which on
@@ -303,9 +307,7 @@ export class WorkerLoop<J extends LoopJob> {
       }
       // Claim again when it can bring something: this webhook's prefetch ran down to half. (Waking on every finished
       // call would run a claim per delivery.)
-      const hold = this.opts.perWebhookConcurrency * this.prefetch;
-      if (wasFull || (claimed && (this.prefetch === 1 || (this.heldPer.get(job.webhookId) ?? 0) <= hold / 2)))
-        this.wake();
+      if (wasFull || (claimed && this.holdsLittle(job.webhookId))) this.wake();
     };
     const p = this.ports
       .run(job, freeSlot)
@@ -322,13 +324,7 @@ export class WorkerLoop<J extends LoopJob> {
         // Claim again now too: the worker's total was full, or the webhook still holds little. A FIFO webhook's next
         // delivery becomes claimable only once this one is recorded, so the claim its call's end started found
         // nothing (without this, the next waited for the due-work recheck: 200 FIFO deliveries took 20.5 s, not 2.3).
-        const hold = this.opts.perWebhookConcurrency * this.prefetch;
-        if (
-          this.heldCount + this.recording + 1 >= this.opts.concurrency * this.prefetch ||
-          this.prefetch === 1 ||
-          (this.heldPer.get(job.webhookId) ?? 0) <= hold / 2
-        )
-          this.wake();
+        if (this.heldCount + this.recording + 1 >= this.maxHeld || this.holdsLittle(job.webhookId)) this.wake();
       });
     this.active.add(p);
   }

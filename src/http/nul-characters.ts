@@ -21,7 +21,7 @@ export function nulCharacterProblem(text: string, parsed: unknown): AppError | n
   const fields: string[] = [];
   collect(parsed, 'body', fields);
   if (fields.length === 0) return null;
-  const errors: FieldError[] = fields.slice(0, MAX_NAMED).map((field) => ({ field, message: MESSAGE }));
+  const errors: FieldError[] = fields.map((field) => ({ field, message: MESSAGE }));
   return new AppError('validation_failed', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
 }
 

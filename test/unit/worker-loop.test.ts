@@ -102,6 +102,35 @@ const idlePorts: Pick<WorkerPorts<FakeJob>, 'nextDueAt' | 'onWake' | 'onError' |
   now: () => Date.now(),
 };
 
+/**
+ * A loop whose calls and recordings each wait until the test lets them end (`calls` / `records`, by job id; with
+ * `callsEnd: 'at once'` a call ends as it starts). `started` lists the jobs run, in order.
+ */
+function gatedLoop(
+  claim: WorkerPorts<FakeJob>['claim'],
+  options: ConstructorParameters<typeof WorkerLoop<FakeJob>>[1],
+  callsEnd: 'when told' | 'at once' = 'when told',
+) {
+  const calls = new Map<number, () => void>();
+  const records = new Map<number, () => void>();
+  const started: number[] = [];
+  const loop = new WorkerLoop<FakeJob>(
+    {
+      claim,
+      run: async (job, callDone) => {
+        started.push(job.id);
+        if (callsEnd === 'when told') await new Promise<void>((resolve) => calls.set(job.id, resolve));
+        callDone();
+        await new Promise<void>((resolve) => records.set(job.id, resolve));
+      },
+      release: async () => {},
+      ...idlePorts,
+    },
+    options,
+  );
+  return { loop, calls, records, started };
+}
+
 describe('WorkerLoop', () => {
   it('hands back prefetched jobs at stop instead of running a backlog', async () => {
     const h = harness(
@@ -141,22 +170,8 @@ describe('WorkerLoop', () => {
 
   it('starts the next call when a call ends, while the ended one is still being recorded', async () => {
     const queue: FakeJob[] = Array.from({ length: 6 }, (_, i) => ({ id: i, webhookId: 'one' }));
-    const calls = new Map<number, () => void>();
-    const records = new Map<number, () => void>();
-    const started: number[] = [];
-    const loop = new WorkerLoop<FakeJob>(
-      {
-        claim: async (limit, held, hold) =>
-          queue.splice(0, Math.max(0, Math.min(limit, hold - (held.get('one') ?? 0)))),
-        run: async (job, callDone) => {
-          started.push(job.id);
-          await new Promise<void>((resolve) => calls.set(job.id, resolve));
-          callDone();
-          await new Promise<void>((resolve) => records.set(job.id, resolve));
-        },
-        release: async () => {},
-        ...idlePorts,
-      },
+    const { loop, calls, records, started } = gatedLoop(
+      async (limit, held, hold) => queue.splice(0, Math.max(0, Math.min(limit, hold - (held.get('one') ?? 0)))),
       { concurrency: 8, perWebhookConcurrency: 2, prefetch: 4, pollIntervalMs: 20 },
     );
     loop.start();
@@ -180,23 +195,12 @@ describe('WorkerLoop', () => {
 
   it("frees a webhook's hold when its call ends, so the next claim does not wait for attempts being recorded", async () => {
     const queue: FakeJob[] = Array.from({ length: 20 }, (_, i) => ({ id: i, webhookId: 'one' }));
-    const calls = new Map<number, () => void>();
-    const records = new Map<number, () => void>();
     const claimedIds: number[][] = [];
-    const loop = new WorkerLoop<FakeJob>(
-      {
-        claim: async (limit, held, hold) => {
-          const taken = queue.splice(0, Math.max(0, Math.min(limit, hold - (held.get('one') ?? 0))));
-          if (taken.length > 0) claimedIds.push(taken.map((j) => j.id));
-          return taken;
-        },
-        run: async (job, callDone) => {
-          await new Promise<void>((resolve) => calls.set(job.id, resolve));
-          callDone();
-          await new Promise<void>((resolve) => records.set(job.id, resolve));
-        },
-        release: async () => {},
-        ...idlePorts,
+    const { loop, calls, records } = gatedLoop(
+      async (limit, held, hold) => {
+        const taken = queue.splice(0, Math.max(0, Math.min(limit, hold - (held.get('one') ?? 0))));
+        if (taken.length > 0) claimedIds.push(taken.map((j) => j.id));
+        return taken;
       },
       // A hold of 4 per webhook (2 slots × 2 rounds); the worker's total is 8 × 2.
       { concurrency: 8, perWebhookConcurrency: 2, prefetch: 2, pollIntervalMs: 20 },
@@ -221,63 +225,48 @@ describe('WorkerLoop', () => {
 
   it('claims again when an attempt is recorded, for work that only then becomes claimable (FIFO)', async () => {
     const queue: FakeJob[] = Array.from({ length: 3 }, (_, i) => ({ id: i, webhookId: 'fifo' }));
-    const records = new Map<number, () => void>();
-    const started: number[] = [];
     let outstanding = false;
-    const loop = new WorkerLoop<FakeJob>(
-      {
-        // As a FIFO webhook's claim: nothing while an earlier delivery is still being delivered (not yet recorded).
-        claim: async () => {
-          if (outstanding || queue.length === 0) return [];
-          outstanding = true;
-          return queue.splice(0, 1);
-        },
-        run: async (job, callDone) => {
-          started.push(job.id);
-          callDone();
-          await new Promise<void>((resolve) => records.set(job.id, resolve));
-          outstanding = false;
-        },
-        release: async () => {},
-        ...idlePorts,
+    const { loop, records, started } = gatedLoop(
+      // As a FIFO webhook's claim: nothing while an earlier delivery is still being delivered (not yet recorded).
+      async () => {
+        if (outstanding || queue.length === 0) return [];
+        outstanding = true;
+        return queue.splice(0, 1);
       },
       // No due work announced and a long poll: only the loop's own wake-ups can bring the next delivery soon.
       { concurrency: 8, perWebhookConcurrency: 1, prefetch: 4, pollIntervalMs: 10_000 },
+      'at once',
     );
+    const record = (id: number) => {
+      outstanding = false;
+      records.get(id)?.();
+    };
     loop.start();
     await tick();
     expect(started).toEqual([0]);
-    records.get(0)?.();
+    record(0);
     await tick();
     expect(started).toEqual([0, 1]);
-    records.get(1)?.();
+    record(1);
     await tick();
     expect(started).toEqual([0, 1, 2]);
     const stopping = loop.stop();
-    records.get(2)?.();
+    record(2);
     await stopping;
   });
 
   it('counts calls still being recorded against the worker total, and claims again once they are recorded', async () => {
     const queue: FakeJob[] = Array.from({ length: 20 }, (_, i) => ({ id: i, webhookId: `w${i}` }));
-    const records = new Map<number, () => void>();
     const claimedIds: number[][] = [];
-    const loop = new WorkerLoop<FakeJob>(
-      {
-        claim: async (limit) => {
-          const taken = queue.splice(0, limit);
-          if (taken.length > 0) claimedIds.push(taken.map((j) => j.id));
-          return taken;
-        },
-        run: async (job, callDone) => {
-          callDone();
-          await new Promise<void>((resolve) => records.set(job.id, resolve));
-        },
-        release: async () => {},
-        ...idlePorts,
+    const { loop, records } = gatedLoop(
+      async (limit) => {
+        const taken = queue.splice(0, limit);
+        if (taken.length > 0) claimedIds.push(taken.map((j) => j.id));
+        return taken;
       },
       // A total of 4 (4 slots × 1 round): 4 calls end at once and all wait to be recorded.
       { concurrency: 4, perWebhookConcurrency: 1, pollIntervalMs: 20 },
+      'at once',
     );
     loop.start();
     await tick();

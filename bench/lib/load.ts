@@ -11,6 +11,8 @@ export interface ClosedLoopResult {
   firstError: string | null;
   measuredMs: number;
   perSecond: number;
+  /** What `cpuMs` read at the end of the measured window minus at its start (null without `cpuMs`). */
+  cpuMsInWindow: number | null;
 }
 
 /**
@@ -22,10 +24,26 @@ export async function closedLoop(o: {
   warmupMs: number;
   durationMs: number;
   fire: () => Promise<boolean>;
+  /** A CPU clock of the server under load (e.g. its main thread's), read when the measured window opens and closes. */
+  cpuMs?: () => number | null;
 }): Promise<ClosedLoopResult> {
   const start = nowMs();
   const measureFrom = start + o.warmupMs;
   const end = measureFrom + o.durationMs;
+  let cpuAtStart: number | null = null;
+  let cpuAtEnd: number | null = null;
+  const readCpu = o.cpuMs;
+  const timers =
+    readCpu === undefined
+      ? []
+      : [
+          setTimeout(() => {
+            cpuAtStart = readCpu();
+          }, o.warmupMs),
+          setTimeout(() => {
+            cpuAtEnd = readCpu();
+          }, o.warmupMs + o.durationMs),
+        ];
   let ok = 0;
   let errors = 0;
   let firstError: string | null = null;
@@ -44,7 +62,11 @@ export async function closedLoop(o: {
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, lane));
-  return { ok, errors, firstError, measuredMs: o.durationMs, perSecond: (ok * 1000) / o.durationMs };
+  for (const t of timers) clearTimeout(t);
+  // The last answers can beat a late timer: the window then closes here.
+  if (readCpu !== undefined && cpuAtStart !== null && cpuAtEnd === null) cpuAtEnd = readCpu();
+  const cpuMsInWindow = cpuAtStart !== null && cpuAtEnd !== null ? cpuAtEnd - cpuAtStart : null;
+  return { ok, errors, firstError, measuredMs: o.durationMs, perSecond: (ok * 1000) / o.durationMs, cpuMsInWindow };
 }
 
 /** `concurrency` clients POSTing `body` to `origin + path` through one undici Pool (own connection each); 2xx = success. */
@@ -56,6 +78,7 @@ export async function postLoop(o: {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  cpuMs?: () => number | null;
 }): Promise<ClosedLoopResult> {
   const pool = new Pool(o.origin, { connections: o.concurrency, pipelining: 1 });
   let i = 0;
@@ -64,6 +87,7 @@ export async function postLoop(o: {
       concurrency: o.concurrency,
       warmupMs: o.warmupMs,
       durationMs: o.durationMs,
+      ...(o.cpuMs === undefined ? {} : { cpuMs: o.cpuMs }),
       fire: async () => {
         const n = i++;
         const res = await pool.request({

@@ -22,7 +22,8 @@ export interface Params {
   };
   /** `drainLimitMs`: the worker gets this long to empty the queue; what is left then makes the check fail. */
   backlog: { deliveries: number; batchSize: number; batchesInFlight: number; drainLimitMs: number };
-  publishApi: { clients: number; warmupMs: number; durationMs: number };
+  /** `rounds` measured windows of `durationMs` per server, Hookline's and bare Fastify's alternating. */
+  publishApi: { clients: number; warmupMs: number; durationMs: number; rounds: number };
   /** The sender alone (`bench/sender-loop.ts`): calls per sender, and rounds of the cap handed to the threaded one. */
   sender: { calls: number; warmupCalls: number; ahead: number };
   postgres: { events: number; warmupEvents: number; batchSize: number; batchesInFlight: number };
@@ -58,7 +59,7 @@ export function fullParams(): Params {
       deadOrigin: 'separate',
     },
     backlog: { deliveries: 1_000_000, batchSize: 1000, batchesInFlight: 2, drainLimitMs: 30 * 60_000 },
-    publishApi: { clients: 50, warmupMs: 2000, durationMs: 10_000 },
+    publishApi: { clients: 50, warmupMs: 2000, durationMs: 2000, rounds: 5 },
     sender: { calls: 40_000, warmupCalls: 5_000, ahead: 50 },
     postgres: { events: 20_000, warmupEvents: 5000, batchSize: 1000, batchesInFlight: 2 },
     ceiling: { warmupMs: 1000, durationMs: 5000 },
@@ -87,7 +88,7 @@ export function smokeParams(): Params {
       deadOrigin: 'separate',
     },
     backlog: { deliveries: 1000, batchSize: 500, batchesInFlight: 2, drainLimitMs: 120_000 },
-    publishApi: { clients: 50, warmupMs: 200, durationMs: 800 },
+    publishApi: { clients: 50, warmupMs: 200, durationMs: 400, rounds: 2 },
     sender: { calls: 500, warmupCalls: 100, ahead: 50 },
     postgres: { events: 500, warmupEvents: 100, batchSize: 250, batchesInFlight: 2 },
     ceiling: { warmupMs: 200, durationMs: 800 },

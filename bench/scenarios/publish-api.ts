@@ -1,47 +1,88 @@
 /**
  * The publish API alone: events/s accepted by `POST /v1/events` with N concurrent clients for a tenant without
- * webhooks, against a bare Fastify process (`bench/bare-fastify.ts`) driven the same way in the same run.
+ * webhooks, against a bare Fastify process (`bench/bare-fastify.ts`) driven the same way in the same run. Both
+ * servers stay up and are measured in alternating rounds, so a change in the machine's speed during the run (it is
+ * shared) touches both figures alike instead of whichever ran second.
  */
-import { type Ctx, ceilingRow, type Check, dataDir, hooklineEnv, startWithTenant } from '../lib/context.js';
+import { type Ctx, ceilingRow, type Check, dataDir, hooklineEnv, infoRow, startWithTenant } from '../lib/context.js';
 import { type ClosedLoopResult, postLoop } from '../lib/load.js';
 import { benchEvent } from '../lib/payload.js';
-import { forkTs } from '../lib/processes.js';
+import { cpuTimeMs, forkTs } from '../lib/processes.js';
+
+interface Totals {
+  ok: number;
+  errors: number;
+  firstError: string | null;
+  measuredMs: number;
+  /** The server's main thread's CPU in the measured windows; null when a reading failed. */
+  cpuMs: number | null;
+}
 
 export async function publishApi(ctx: Ctx): Promise<void> {
   const p = ctx.params.publishApi;
   const body = JSON.stringify(benchEvent(0, 0));
-  const drive = (origin: string, headers: Record<string, string>): Promise<ClosedLoopResult> =>
+  const drive = (
+    origin: string,
+    headers: Record<string, string>,
+    pid: number | undefined,
+    warmupMs: number,
+  ): Promise<ClosedLoopResult> =>
     postLoop({
       origin,
       path: '/v1/events',
       body,
       headers: { 'content-type': 'application/json', ...headers },
       concurrency: p.clients,
-      warmupMs: p.warmupMs,
+      warmupMs,
       durationMs: p.durationMs,
+      cpuMs: () => cpuTimeMs(pid, 'main'),
     });
 
   const run = await startWithTenant(ctx, 'all', hooklineEnv(ctx, { dataDir: dataDir(ctx, 'publish-api') }));
-  ctx.log(`  Hookline: ${p.clients} clients for ${p.durationMs / 1000} s`);
-  const hookline = await drive(run.proc.base ?? '', { authorization: `Bearer ${run.tenant.key}` });
-  await run.proc.stop();
-
   const bare = await forkTs(ctx.res, 'bare-fastify.ts');
   const port =
     typeof bare.ready === 'object' && bare.ready !== null && 'port' in bare.ready && typeof bare.ready.port === 'number'
       ? bare.ready.port
       : null;
   if (port === null) throw new Error(`bare-fastify sent an unexpected first message: ${JSON.stringify(bare.ready)}`);
-  ctx.log(`  bare Fastify: ${p.clients} clients for ${p.durationMs / 1000} s`);
-  const reference = await drive(`http://127.0.0.1:${port}`, {});
+  const servers: Array<{ what: string; origin: string; headers: Record<string, string>; pid: number | undefined }> = [
+    {
+      what: 'Hookline POST /v1/events',
+      origin: run.proc.base ?? '',
+      headers: { authorization: `Bearer ${run.tenant.key}` },
+      pid: run.proc.child.pid,
+    },
+    { what: 'bare Fastify', origin: `http://127.0.0.1:${port}`, headers: {}, pid: bare.child.pid },
+  ];
+  const totals: Totals[] = servers.map(() => ({ ok: 0, errors: 0, firstError: null, measuredMs: 0, cpuMs: 0 }));
+  ctx.log(
+    `  Hookline and bare Fastify: ${p.clients} clients, ${p.rounds} alternating rounds of ${p.durationMs / 1000} s`,
+  );
+  for (let round = 0; round < p.rounds; round++) {
+    for (const [i, s] of servers.entries()) {
+      const t = totals[i];
+      if (t === undefined) continue;
+      // Each server's first round starts with the warm-up; later rounds open new connections, so they warm up briefly.
+      const r = await drive(s.origin, s.headers, s.pid, round === 0 ? p.warmupMs : Math.min(p.warmupMs, 300));
+      t.ok += r.ok;
+      t.errors += r.errors;
+      t.firstError ??= r.firstError;
+      t.measuredMs += r.measuredMs;
+      t.cpuMs = t.cpuMs === null || r.cpuMsInWindow === null ? null : t.cpuMs + r.cpuMsInWindow;
+    }
+  }
+  await run.proc.stop();
   await bare.stop();
 
-  for (const [what, r] of [
-    ['Hookline POST /v1/events', hookline],
-    ['bare Fastify', reference],
-  ] as const) {
-    if (r.errors > 0) ctx.log(`  ✗ ${what}: ${r.errors} failed requests, first: ${r.firstError ?? ''}`);
+  const [hookline, reference] = totals;
+  if (hookline === undefined || reference === undefined) throw new Error('publish API: a server was not measured');
+  for (const [i, t] of totals.entries()) {
+    if (t.errors > 0)
+      ctx.log(`  ✗ ${servers[i]?.what ?? ''}: ${t.errors} failed requests, first: ${t.firstError ?? ''}`);
   }
+  const perSecond = (t: Totals) => (t.ok * 1000) / t.measuredMs;
+  // The server's main thread's CPU per answered request: the rate's cost, which other load on the machine barely moves.
+  const cpuPerRequest = (t: Totals) => (t.cpuMs === null || t.ok === 0 ? null : (t.cpuMs * 1000) / t.ok);
   const check: Check = {
     scenario: 'publish API',
     what: `${hookline.ok.toLocaleString('en-US')} publishes, ${p.clients} clients (no webhooks: no deliveries)`,
@@ -61,11 +102,13 @@ export async function publishApi(ctx: Ctx): Promise<void> {
     ceilingRow(
       'publish API',
       `accepted events/s, ${p.clients} clients, no webhooks`,
-      hookline.perSecond,
+      perSecond(hookline),
       'events/s',
-      reference.perSecond,
+      perSecond(reference),
       'bare Fastify',
       0.5,
     ),
+    infoRow('publish API', 'Hookline main-thread CPU per accepted publish (info)', cpuPerRequest(hookline), 'µs'),
+    infoRow('publish API', 'bare Fastify main-thread CPU per request (info)', cpuPerRequest(reference), 'µs'),
   );
 }

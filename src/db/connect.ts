@@ -114,25 +114,25 @@ export function openDatabase(target: DatabaseTarget): Db {
 
 /**
  * Kysely prepares every statement anew; with better-sqlite3 preparing costs more than running a small query. Prepared
- * statements are reusable, so keep the most recent ones by SQL text (an LRU: IN-lists of varying length make many
- * distinct texts).
+ * statements are reusable, so keep the recent ones by SQL text. IN-lists of varying length make many distinct texts,
+ * so the cache is bounded: two generations of up to `size` each, the older dropped when the newer fills (statements
+ * in use move to the newer on their next use). A hit in the newer generation costs one lookup, where an exact LRU
+ * would move the entry on every use.
  */
 function withStatementCache(db: SqliteDatabase.Database, size = 500) {
-  const cache = new Map<string, SqliteDatabase.Statement>();
+  let recent = new Map<string, SqliteDatabase.Statement>();
+  let older = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => db.close(),
     prepare(sql: string) {
-      let stmt = cache.get(sql);
-      if (stmt !== undefined) {
-        cache.delete(sql);
-      } else {
-        stmt = db.prepare(sql);
-        if (cache.size >= size) {
-          const oldest = cache.keys().next().value;
-          if (oldest !== undefined) cache.delete(oldest);
-        }
+      let stmt = recent.get(sql);
+      if (stmt !== undefined) return stmt;
+      stmt = older.get(sql) ?? db.prepare(sql);
+      if (recent.size >= size) {
+        older = recent;
+        recent = new Map();
       }
-      cache.set(sql, stmt);
+      recent.set(sql, stmt);
       return stmt;
     },
   };

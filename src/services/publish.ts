@@ -182,7 +182,9 @@ export class PublishService {
     const byScope = new Map<string, WaitingPublish[]>();
     for (const g of group) {
       const k = `${g.scope.tenantId}\u0000${g.scope.mode}\u0000${g.scope.accountId ?? ''}`;
-      byScope.set(k, [...(byScope.get(k) ?? []), g]);
+      const list = byScope.get(k);
+      if (list === undefined) byScope.set(k, [g]);
+      else list.push(g);
     }
     const outcomeOf = new Map<WaitingPublish, PublishOutcome>();
     const ctx = this.writeContext();

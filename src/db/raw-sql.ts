@@ -151,10 +151,13 @@ export async function insertRows<R extends object>(
     while (i < rows.length) {
       let size = DIRECT_ROWS_PER_STATEMENT;
       while (size > rows.length - i) size >>= 1;
-      const params: unknown[] = [];
+      // Sized up front: growing the array row by row copied it several times (a tenth of the main thread's
+      // allocations in the throughput bench).
+      const params = new Array<unknown>(size * names.length);
+      let at = 0;
       for (let j = i; j < i + size; j++) {
         const row = rows[j] as R;
-        for (const n of names) params.push(row[n] ?? null);
+        for (const n of names) params[at++] = row[n] ?? null;
       }
       direct.run(directInsertText(columns, table, names, size), params);
       i += size;

@@ -157,7 +157,6 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   try {
     const tmpRoot = res.tempDir('hookline-bench-');
     const receiver = await ReceiverClient.start(res);
-    const ceilings = new Map<number, number>();
     const base: Omit<Ctx, 'res'> = {
       params,
       receiver,
@@ -166,14 +165,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       tmpRoot,
       databaseUrl,
       log,
-      async ceiling(concurrency) {
-        let c = ceilings.get(concurrency);
-        if (c === undefined) {
-          log(`  ceiling: the receiver driven directly at concurrency ${concurrency}`);
-          c = await measureCeiling({ ...base, res }, concurrency);
-          ceilings.set(concurrency, c);
-        }
-        return c;
+      ceiling(concurrency) {
+        log(`  ceiling: the receiver driven directly at concurrency ${concurrency}`);
+        return measureCeiling({ ...base, res }, concurrency);
       },
       rows: report.rows,
       checks: report.checks,

@@ -58,7 +58,7 @@ export interface Ctx {
   tmpRoot: string;
   databaseUrl: string | null;
   log(line: string): void;
-  /** The receiver's requests/s driven directly at `concurrency` (measured once per concurrency per run). */
+  /** The receiver's requests/s driven directly at `concurrency`, measured anew at each call (right after a scenario). */
   ceiling(concurrency: number): Promise<number>;
   rows: Row[];
   checks: Check[];

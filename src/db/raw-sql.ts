@@ -104,7 +104,7 @@ export class RawStatement {
   }
 }
 
-/** At most 32 × 12 parameters: far below SQLite's limit of 32 766. */
+/** 32 rows × a table's columns (at most a few dozen here): far below SQLite's limit of 32 766 parameters. */
 const DIRECT_ROWS_PER_STATEMENT = 32;
 /** By column set (the callers' constant records), then table and row count. */
 const directInsertTexts = new WeakMap<object, Map<string, string>>();
@@ -131,8 +131,8 @@ export type SqlType = 'text' | 'bigint' | 'integer';
 
 /**
  * INSERT of whole rows. `columns` names every column of the row type with its SQL type, so a column added to the
- * table but not here fails to compile. On SQLite inside a transaction: up to 32 rows a statement, run synchronously; on PostgreSQL:
- * `chunk` rows per statement, as arrays through `unnest`.
+ * table but not here fails to compile. On SQLite inside a transaction: up to 32 rows per statement, run
+ * synchronously; on PostgreSQL: `chunk` rows per statement, as arrays through `unnest`.
  */
 export async function insertRows<R extends object>(
   k: Kysely<Database>,

@@ -3,6 +3,8 @@
  * concurrent claims, FIFO heads, batch closing and lease recovery.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CompiledQuery } from 'kysely';
+import { callRowsStatement } from '../../src/db/repos/webhooks-repo.js';
 import { claimDueDeliveries, reclaimExpiredLeases, renewLeases } from '../../src/queue/claim-due-deliveries.js';
 import { DIALECTS, postgresAvailable } from '../helpers/databases.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -213,6 +215,34 @@ for (const dialect of DIALECTS) {
         later + 60_000,
         later + 60_000,
       ]);
+    });
+
+    it("loads the call rows of the asked webhooks, only the tenant's own, by primary key", async () => {
+      const mine = await Promise.all(Array.from({ length: 30 }, () => webhook('call.rows')));
+      const other = await t.tenant('Other');
+      const theirs = await t.call('POST', '/v1/webhooks', {
+        key: other.adminKey,
+        body: { url: 'http://127.0.0.1:9/x', eventTypes: ['call.rows'] },
+      });
+      const { tenantId } = await t.core.db.kysely
+        .selectFrom('webhooks')
+        .select('tenant_id as tenantId')
+        .where('id', '=', mine[0] as string)
+        .executeTakeFirstOrThrow();
+      const asked = [mine[3], mine[17], theirs.body.id as string] as string[];
+      const q = callRowsStatement(t.core.db.dialect, asked, tenantId);
+      const rows = (await q.run<{ id: string; tenant_id: string }>(t.core.db.kysely)).rows;
+      expect(rows.map((r) => r.id).sort()).toEqual([mine[3], mine[17]].sort());
+      expect(rows.every((r) => r.tenant_id === tenantId)).toBe(true);
+      if (dialect === 'sqlite') {
+        // A hand-over runs this for every publish: it must probe the asked ids, not read all the tenant's webhooks.
+        const explained = await t.core.db.kysely.executeQuery<{ detail: string }>(
+          CompiledQuery.raw(`EXPLAIN QUERY PLAN ${q.sql}`, q.params),
+        );
+        const details = explained.rows.map((r) => r.detail).join(' | ');
+        expect(details).toMatch(/SEARCH webhooks USING (COVERING )?INDEX sqlite_autoindex_webhooks_1 \(id=\?\)/);
+        expect(details).not.toMatch(/tenant_id=/);
+      }
     });
   });
 }

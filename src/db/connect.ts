@@ -98,7 +98,7 @@ export function openDatabase(target: DatabaseTarget): Db {
     direct: {
       run(text, params) {
         const stmt = cached.prepare(text);
-        if (stmt.reader) return { rows: stmt.all(params), changes: 0 };
+        if (stmt.reader) return { rows: rowsOf(stmt, params), changes: 0 };
         return { rows: [], changes: stmt.run(params).changes };
       },
     },
@@ -110,6 +110,39 @@ export function openDatabase(target: DatabaseTarget): Db {
       await kysely.destroy();
     },
   };
+}
+
+/** Result column names by statement, read once: `columns()` builds a description object per column. */
+const columnNames = new WeakMap<SqliteDatabase.Statement, string[]>();
+
+/**
+ * A reading statement's rows as objects keyed by column name, as `all()` returns them, but read as arrays and keyed
+ * here: better-sqlite3 builds each row object through V8's API, one named property at a time, which cost about
+ * 7.1-9.5 µs a row of the 16 columns a call reads of a webhook, against 4.6-5.9 µs this way (400 rows, three rounds).
+ * The statement is shared with Kysely's path, which wants objects: raw mode is switched off again before returning.
+ * A column named twice keeps its last value, as in `all()`.
+ */
+function rowsOf(stmt: SqliteDatabase.Statement, params: readonly unknown[]): Record<string, unknown>[] {
+  let names = columnNames.get(stmt);
+  if (names === undefined) {
+    names = stmt.columns().map((c) => c.name);
+    columnNames.set(stmt, names);
+  }
+  let raw: unknown[][];
+  stmt.raw(true);
+  try {
+    raw = stmt.all(params) as unknown[][];
+  } finally {
+    stmt.raw(false);
+  }
+  const rows = new Array<Record<string, unknown>>(raw.length);
+  for (let r = 0; r < raw.length; r++) {
+    const values = raw[r] as unknown[];
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < names.length; c++) row[names[c] as string] = values[c];
+    rows[r] = row;
+  }
+  return rows;
 }
 
 /**

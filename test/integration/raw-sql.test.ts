@@ -104,6 +104,44 @@ for (const dialect of DIALECTS) {
       expect(back).toEqual(rows);
     });
 
+    it('reads rows the same way directly and through Kysely, from the same statement text', async () => {
+      await insertRows(db.kysely, db, 'settings', COLUMNS, [
+        { key: 'r-1', value: 'one' },
+        { key: 'r-2', value: 'two' },
+      ]);
+      const expected = [
+        { key: 'r-1', value: 'one', n: 3, absent: null },
+        { key: 'r-2', value: 'two', n: 3, absent: null },
+      ];
+      // Direct (in a transaction, on SQLite), then through Kysely, then directly again: on SQLite the three share one
+      // prepared statement, and each must get rows keyed by column name.
+      const statement = () =>
+        new RawStatement(db.dialect).text(
+          "SELECT key, value, length(value) AS n, NULL AS absent FROM settings WHERE key LIKE 'r-%' ORDER BY key",
+        );
+      const inTrx = () =>
+        db.kysely
+          .transaction()
+          .execute(async (trx) => (await statement().run<Record<string, unknown>>(trx, directIn(trx, db))).rows);
+      expect(await inTrx()).toEqual(expected);
+      expect((await statement().run<Record<string, unknown>>(db.kysely)).rows).toEqual(expected);
+      expect(await inTrx()).toEqual(expected);
+      // A statement returning what it changed reads the same way.
+      const updated = await db.kysely
+        .transaction()
+        .execute(
+          async (trx) =>
+            (
+              await new RawStatement(db.dialect)
+                .text("UPDATE settings SET value = value || '!' WHERE key = ")
+                .param('r-2')
+                .text(' RETURNING key, value')
+                .run<Record<string, unknown>>(trx, directIn(trx, db))
+            ).rows,
+        );
+      expect(updated).toEqual([{ key: 'r-2', value: 'two!' }]);
+    });
+
     it('counts the rows a direct update changed', async () => {
       await insertRows(db.kysely, db, 'settings', COLUMNS, [{ key: 'c-1', value: '1' }], 100);
       const res = await db.kysely

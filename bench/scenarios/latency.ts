@@ -80,11 +80,12 @@ async function fixedLoad(
       fire: async (i) => {
         await Promise.all(
           runs.map((_, k) => {
-            const r = runs[(i + k) % runs.length] as (typeof runs)[number];
+            const at = (i + k) % runs.length;
+            const r = runs[at] as (typeof runs)[number];
             const t0 = nowMs();
             return publishOne(r.run.tenant, benchEvent(i, t0)).then(
               (n) => {
-                if (i >= warmup) answers[runs.indexOf(r)]?.push(nowMs() - t0);
+                if (i >= warmup) answers[at]?.push(nowMs() - t0);
                 if (n !== r.t.specs.length) r.wrongFanOut++;
               },
               (err: unknown) => {

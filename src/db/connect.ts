@@ -135,6 +135,11 @@ function rowsOf(stmt: SqliteDatabase.Statement, params: readonly unknown[]): Rec
   } finally {
     stmt.raw(false);
   }
+  // SQLite prepares a statement again when the schema changes, and a `SELECT *` may then have other columns.
+  if (raw.length > 0 && raw[0]?.length !== names.length) {
+    names = stmt.columns().map((c) => c.name);
+    columnNames.set(stmt, names);
+  }
   const rows = new Array<Record<string, unknown>>(raw.length);
   for (let r = 0; r < raw.length; r++) {
     const values = raw[r] as unknown[];

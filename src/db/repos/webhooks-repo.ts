@@ -39,8 +39,8 @@ export type WebhookCallRow = Pick<WebhookRow, (typeof CALL_COLUMNS)[number]>;
  *
  * On SQLite the tenant is checked as `+tenant_id`: the unary plus keeps the planner from reading the tenant's
  * webhooks through a tenant index and testing each against the id list — it chose that plan, which reads every
- * webhook of the tenant to return a few (8 ms a hand-over in the wide fan-out's tenant of 11 000 webhooks, 400 of
- * them asked for). With the plus it probes the primary key once per id.
+ * webhook of the tenant to return a few. With the plus it probes the primary key once per id. In a tenant of 10 000
+ * webhooks (a throwaway script): 1.7 ms → 10-15 µs to read 1 of them, 7.3-7.7 → 3.0-3.6 ms to read 400.
  */
 export function callRowsStatement(dialect: Db['dialect'], ids: readonly string[], tenantId?: string): RawStatement {
   const q = new RawStatement(dialect).text(`SELECT ${CALL_COLUMNS.join(', ')} FROM webhooks WHERE `);

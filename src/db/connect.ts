@@ -123,11 +123,6 @@ const columnNames = new WeakMap<SqliteDatabase.Statement, string[]>();
  * A column named twice keeps its last value, as in `all()`.
  */
 function rowsOf(stmt: SqliteDatabase.Statement, params: readonly unknown[]): Record<string, unknown>[] {
-  let names = columnNames.get(stmt);
-  if (names === undefined) {
-    names = stmt.columns().map((c) => c.name);
-    columnNames.set(stmt, names);
-  }
   let raw: unknown[][];
   stmt.raw(true);
   try {
@@ -135,8 +130,10 @@ function rowsOf(stmt: SqliteDatabase.Statement, params: readonly unknown[]): Rec
   } finally {
     stmt.raw(false);
   }
-  // SQLite prepares a statement again when the schema changes, and a `SELECT *` may then have other columns.
-  if (raw.length > 0 && raw[0]?.length !== names.length) {
+  // Read again when the count differs: SQLite prepares a statement again when the schema changes, and a `SELECT *`
+  // may then have other columns.
+  let names = columnNames.get(stmt);
+  if (names === undefined || (raw.length > 0 && raw[0]?.length !== names.length)) {
     names = stmt.columns().map((c) => c.name);
     columnNames.set(stmt, names);
   }
